@@ -1,0 +1,31 @@
+"""Every guess about the LivionKey service that its public documentation does not settle.
+
+The wire contract marks these **assumed**. They live here, and only here, so the day the real
+service says otherwise there is one line to change.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "PINCODE_PATTERN",
+    "UNSUPPORTED_PRODUCTS",
+    "V1_PRODUCTS",
+]
+
+DEFAULT_BASE_URL = "https://api.livionkey.com"
+
+# Products the V1 key and contract endpoints serve (documented).
+V1_PRODUCTS = frozenset({"key30", "keyX"})
+
+# Products that may be listed but must not be driven through V1: LivionKey20 is iLOQ-based and
+# needs API v2 (its product name ``key20`` is assumed); the keypad has endpoints of its own.
+UNSUPPORTED_PRODUCTS = {
+    "key20": "a LivionKey20 (iLOQ) is served by API v2, not by the V1 key and contract endpoints",
+    "keypad": "a LivionKeyPad has its own access-right endpoints, not the V1 key and contracts",
+}
+
+# Assumed: pincodes are 4 to 8 digits (every documented example has 6).
+PINCODE_PATTERN = re.compile(r"^\d{4,8}$")

@@ -1,0 +1,117 @@
+"""The token holder: one login shared by every coroutine of a client.
+
+However many coroutines need a token at once, exactly one login is in flight and all of them
+await it. A token is refreshed in the background once it enters the soft margin before its
+expiry (callers keep getting the still-valid token meanwhile) and awaited once it enters the hard
+margin. Expiry is tracked on the monotonic clock, so a wall-clock jump cannot fool it. A token
+the server refused is dropped only if it is still the current one, so a burst of 401s for the
+same stale token causes one login, not one each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from ._models import LoginResult
+
+__all__ = ["DEFAULT_TOKEN_LIFETIME", "TokenHolder"]
+
+log = logging.getLogger("livionkey_async.auth")
+
+# Livion documents a one-hour token; used when an answer carries no usable expirationTime.
+DEFAULT_TOKEN_LIFETIME = 3600.0
+
+
+class TokenHolder:
+    """Hands out a valid bearer token, logging in (once) when needed."""
+
+    __slots__ = (
+        "_clock",
+        "_expires_at",
+        "_hard_at",
+        "_login",
+        "_refresh_margin",
+        "_soft_at",
+        "_task",
+        "_token",
+        "_wall_clock",
+    )
+
+    def __init__(
+        self,
+        login: Callable[[], Awaitable[LoginResult]],
+        *,
+        refresh_margin: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._login = login
+        self._refresh_margin = max(0.0, refresh_margin)
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._soft_at = 0.0
+        self._hard_at = 0.0
+        self._task: asyncio.Task[str] | None = None
+
+    def __repr__(self) -> str:
+        state = "valid" if self._token is not None else "none"
+        return f"<TokenHolder token={state}>"
+
+    @property
+    def has_token(self) -> bool:
+        return self._token is not None
+
+    async def token(self) -> str:
+        """A token that is valid now; logs in (one shared login) when there is none."""
+        now = self._clock()
+        token = self._token
+        if token is not None and now < self._hard_at:
+            if now >= self._soft_at and self._task is None:
+                log.debug("token enters its refresh margin: refreshing in the background")
+                self._start_login().add_done_callback(_consume_error)
+            return token
+        task = self._task or self._start_login()
+        # shield: a caller that is cancelled must not cancel the login the others wait for.
+        return await asyncio.shield(task)
+
+    def invalidate(self, token: str) -> None:
+        """The server refused ``token``: forget it, unless a newer one replaced it already."""
+        if self._token == token:
+            log.debug("token refused by the server: dropping it")
+            self._token = None
+
+    def _start_login(self) -> asyncio.Task[str]:
+        task = asyncio.get_running_loop().create_task(self._do_login())
+        self._task = task
+        return task
+
+    async def _do_login(self) -> str:
+        started = self._clock()
+        wall_started = self._wall_clock()
+        try:
+            result = await self._login()
+        finally:
+            self._task = None
+        lifetime = DEFAULT_TOKEN_LIFETIME
+        if result.expiration_time is not None:
+            lifetime = max(0.0, result.expiration_time.timestamp() - wall_started)
+        # A short-lived token shrinks the margins, so it is not refreshed on every request.
+        soft = min(self._refresh_margin, lifetime / 4)
+        hard = min(30.0, soft / 2)
+        self._token = result.token
+        self._expires_at = started + lifetime
+        self._soft_at = self._expires_at - soft
+        self._hard_at = self._expires_at - hard
+        log.debug("logged in: token valid for %.1fs, refresh %.1fs before expiry", lifetime, soft)
+        return result.token
+
+
+def _consume_error(task: asyncio.Task[str]) -> None:
+    """A background refresh that failed is logged; callers see the error when they must wait."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("background token refresh failed: %s", type(task.exception()).__name__)

@@ -1,0 +1,186 @@
+"""``LivionKeyClient``: one object per account, safe to share across thousands of coroutines.
+
+It wires the layers together (token holder, pacer, retry budget, transport) and exposes the
+resources as attributes; it does no HTTP itself. Use it as an async context manager, or call
+``await client.close()`` when done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from types import TracebackType
+from typing import Self
+
+import aiohttp
+from yarl import URL
+
+from ._assumptions import DEFAULT_BASE_URL
+from ._auth import TokenHolder
+from ._contracts import Contracts
+from ._convert import structure
+from ._devices import Devices
+from ._errors import AuthenticationError, ValidationError
+from ._keys import Keys
+from ._models import LoginResult
+from ._pacing import Pacer
+from ._retry_budget import RetryBudget
+from ._stats import ClientStats, Counters, RequestEvent
+from ._transport import Call, Transport
+
+__all__ = ["LivionKeyClient"]
+
+
+def _checked_base_url(base_url: str, allow_insecure: bool) -> URL:
+    url = URL(base_url)
+    if url.scheme not in ("https", "http") or not url.host:
+        raise ValidationError(f"base_url must be an http(s) URL, not {base_url!r}")
+    if url.scheme == "http" and not allow_insecure and not _is_loopback(url.host):
+        raise ValidationError(
+            "base_url must use https (plain http is allowed only for loopback hosts, "
+            "or with allow_insecure=True)"
+        )
+    path = url.path if url.path.endswith("/") else url.path + "/"
+    return url.with_path(path).with_query(None).with_fragment(None)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class LivionKeyClient:
+    """An asyncio client for the LivionKey API V1.
+
+    ``rate_limit``: a ceiling in requests per second; ``None`` discovers the server's limit.
+    ``max_connections``: most requests in flight (the connection pool's size). ``timeout``:
+    seconds per attempt, for connecting and for each read. ``refresh_margin``: log in again this
+    long before the token expires. ``max_wait``: the longest a 429 pause may hold a request
+    before it fails with ``RateLimitedError``. ``session``: your own aiohttp session (never
+    closed by the client). ``allow_insecure``: permit plain ``http://`` to a non-loopback host.
+    """
+
+    def __init__(
+        self,
+        email: str,
+        password: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        rate_limit: float | None = None,
+        max_connections: int = 16,
+        timeout: float = 30.0,
+        refresh_margin: float = 300.0,
+        max_wait: float = 60.0,
+        max_attempts: int = 4,
+        max_throttled_attempts: int = 20,
+        session: aiohttp.ClientSession | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
+        on_request: Callable[[RequestEvent], None] | None = None,
+        allow_insecure: bool = False,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not email or not password:
+            raise ValidationError("email and password are required")
+        if rate_limit is not None and rate_limit <= 0:
+            raise ValidationError("rate_limit must be positive (or None to discover it)")
+        if max_connections < 1:
+            raise ValidationError("max_connections must be at least 1")
+        if timeout <= 0:
+            raise ValidationError("timeout must be positive")
+        if max_attempts < 1 or max_throttled_attempts < 1:
+            raise ValidationError("max_attempts and max_throttled_attempts must be at least 1")
+        self._email = email
+        self.__password = password
+        self._counters = Counters()
+        self._pacer = Pacer(rate_limit=rate_limit, max_wait=max_wait, clock=clock, sleep=sleep)
+        self._transport = Transport(
+            base_url=_checked_base_url(base_url, allow_insecure),
+            pacer=self._pacer,
+            budget=RetryBudget(),
+            counters=self._counters,
+            timeout=timeout,
+            max_connections=max_connections,
+            max_attempts=max_attempts,
+            max_throttled_attempts=max_throttled_attempts,
+            session=session,
+            trace_configs=trace_configs,
+            on_request=on_request,
+            sleep=sleep,
+            clock=clock,
+            wall_clock=wall_clock,
+        )
+        self._auth = TokenHolder(
+            self._login, refresh_margin=refresh_margin, clock=clock, wall_clock=wall_clock
+        )
+        self._transport.auth = self._auth
+        self.devices = Devices(self._transport)
+        self.keys = Keys(self._transport, self.devices)
+        self.contracts = Contracts(self._transport, self.devices)
+
+    def __repr__(self) -> str:
+        return f"LivionKeyClient(email={self._email!r}, base_url={str(self.base_url)!r})"
+
+    @property
+    def base_url(self) -> URL:
+        return self._transport.base_url
+
+    @property
+    def stats(self) -> ClientStats:
+        """A snapshot of what this client has done: requests, logins, retries, 429s, pacing."""
+        c = self._counters
+        return ClientStats(
+            requests=c.requests,
+            logins=c.logins,
+            retries=c.retries,
+            throttled=c.throttled,
+            unauthorized=c.unauthorized,
+            failures=c.failures,
+            in_flight=c.in_flight,
+            max_in_flight=c.max_in_flight,
+            current_rate=self._pacer.rate,
+            paused_seconds=self._pacer.paused_seconds,
+            congestion_events=self._pacer.congestion_events,
+        )
+
+    async def __aenter__(self) -> Self:
+        self._transport.session()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the connection pool (unless it is the caller's own session)."""
+        await self._transport.close()
+
+    async def login(self) -> None:
+        """Log in now rather than on the first request (to fail fast on wrong credentials)."""
+        await self._auth.token()
+
+    async def _login(self) -> LoginResult:
+        self._counters.logins += 1
+        call = Call(
+            "POST",
+            "auth/login",
+            json={"email": self._email, "password": self.__password},
+            authenticated=False,
+        )
+        try:
+            data = await self._transport.request(call)
+        except ValidationError as exc:
+            # Wrong credentials and malformed logins are both 400s; both mean "cannot log in".
+            raise AuthenticationError(exc.message, status=exc.status) from None
+        return structure(data, LoginResult)

@@ -1,0 +1,116 @@
+"""``client.contracts``: create, read, change and cancel key contracts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from ._convert import structure, unstructure
+from ._devices import Devices, segment
+from ._errors import ResponseFormatError, ValidationError
+from ._models import Contract, ContractUpdate, CreatedContract, KeyRef, NewContract
+from ._transport import Call, Transport
+from ._validation import check_id, validate_contract_update, validate_new_contract
+
+__all__ = ["Contracts"]
+
+# How many devices `find` asks at once when it searches a whole account.
+_FIND_FAN_OUT = 8
+
+
+class Contracts:
+    """The ``/contracts`` endpoints, plus ``find`` by the caller's own ``contract_id``."""
+
+    def __init__(self, transport: Transport, devices: Devices) -> None:
+        self._transport = transport
+        self._devices = devices
+
+    def __repr__(self) -> str:
+        return f"<Contracts of {self._transport.base_url}>"
+
+    def _require_v1(self, keys: Iterable[KeyRef]) -> None:
+        for ref in keys:
+            self._devices.require_v1(ref.device_id)
+
+    async def create(self, contract: NewContract) -> CreatedContract:
+        """Create a contract; answers its object id and pincode.
+
+        Checked locally first (``ValidationError``). Never resent once it may have reached the
+        server: an unknown outcome raises ``AmbiguousOutcomeError``; ``find`` by
+        ``contract_id`` settles it (the bulk helpers do this for you).
+        """
+        validate_new_contract(contract)
+        self._require_v1(contract.keys)
+        data = await self._transport.request(
+            Call("POST", "contracts", json=unstructure(contract), idempotent=False)
+        )
+        return structure(data, CreatedContract)
+
+    async def get(self, id: str) -> Contract:
+        """One contract by its object id (the ``id`` that ``create`` answered)."""
+        check_id("id", id)
+        data = await self._transport.request(Call("GET", f"contracts/{segment(id)}"))
+        return structure(data, Contract)
+
+    async def update(self, id: str, update: ContractUpdate) -> None:
+        """Change a contract. The fields set in ``update`` replace the server's values."""
+        check_id("id", id)
+        validate_contract_update(update)
+        self._require_v1(update.keys)
+        await self._transport.request(
+            Call("POST", f"contracts/{segment(id)}", json=unstructure(update))
+        )
+
+    async def set_pincode(self, id: str, keys: Iterable[KeyRef], pincode: str | None = None) -> str:
+        """Give a contract ``pincode``, or a new generated one when ``None``; answers it."""
+        refs = tuple(keys)
+        if pincode is not None:
+            await self.update(id, ContractUpdate(keys=refs, pincode=pincode))
+            return pincode
+        check_id("id", id)
+        validate_contract_update(ContractUpdate(keys=refs))
+        self._require_v1(refs)
+        body = {"devices": unstructure(refs)}
+        data = await self._transport.request(
+            Call("POST", f"contracts/{segment(id)}/pincode", json=body)
+        )
+        if not isinstance(data, dict) or not isinstance(data.get("pincode"), str | int):
+            raise ResponseFormatError("the pincode answer carried no pincode")
+        return str(data["pincode"])
+
+    async def delete(self, id: str, *, cancellation: bool = False) -> None:
+        """Delete a contract; ``cancellation=True`` has Livion notify the person."""
+        check_id("id", id)
+        params = {"cancellation": "true"} if cancellation else None
+        await self._transport.request(
+            Call("DELETE", f"contracts/{segment(id)}", params=params, gone_is_done=True)
+        )
+
+    async def find(
+        self, contract_id: str, *, device_ids: Iterable[str] | None = None
+    ) -> Contract | None:
+        """The contract whose ``contract_id`` (your own reference) is this, or ``None``.
+
+        There is no endpoint for it: it asks each device for its contracts, the given
+        ``device_ids`` or else every device of the account.
+        """
+        check_id("contract_id", contract_id)
+        if device_ids is None:
+            wanted = [device.device_id for device in await self._devices.list()]
+        else:
+            wanted = list(dict.fromkeys(device_ids))
+            if not wanted:
+                raise ValidationError("device_ids must name at least one device")
+        gate = asyncio.Semaphore(_FIND_FAN_OUT)
+
+        async def search(device_id: str) -> Contract | None:
+            async with gate:
+                for contract in await self._devices.contracts(device_id):
+                    if contract.contract_id == contract_id:
+                        return contract
+            return None
+
+        for found in await asyncio.gather(*(search(d) for d in wanted)):
+            if found is not None:
+                return found
+        return None

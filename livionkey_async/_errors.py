@@ -1,0 +1,252 @@
+"""The exception tree, and the one function that maps a LivionKey answer onto it.
+
+LivionKey answers failures with a plain-text (sometimes JSON) message and no machine-readable
+code, so the mapping from message to class lives here, in one table, and nowhere else::
+
+    LivionKeyError
+    ├── AuthenticationError            wrong credentials, expired or refused token (400/401/403)
+    ├── ValidationError                bad input, refused before sending or by the server (400)
+    │   └── UnsupportedDeviceError     a V1 operation on a LivionKey20 or a keypad
+    ├── NotFoundError                  unknown device, key, contract or locker
+    ├── ConflictError                  the request clashes with existing state
+    │   ├── ContractOverlapError       a contract on that private key overlaps in time
+    │   ├── DuplicateContractError     the caller's contract_id is taken (by another contract)
+    │   ├── DuplicateKeyError          a key with that key_id exists already
+    │   ├── PincodeConflictError       the pincode is used by a live contract
+    │   └── NoFreeLockerError          the automat has no free locker (or the index is too big)
+    ├── DeviceBusyError                the automat is busy, reserved or in error: try later
+    ├── RateLimitedError               429, or a pause longer than the client may wait
+    ├── ServerError                    5xx
+    ├── ResponseFormatError            a 2xx answer whose body is not what the API documents
+    ├── TransportError                 the connection failed or timed out
+    │   └── AmbiguousOutcomeError      a create may or may not have reached the server
+    └── ApiError                       any other 4xx, with its status and message
+
+Every error carries ``status`` (``None`` when nothing was answered) and the server's ``message``.
+Messages never contain a credential: the server's text is passed through :func:`redact` first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+
+__all__ = [
+    "AmbiguousOutcomeError",
+    "ApiError",
+    "AuthenticationError",
+    "ConflictError",
+    "ContractOverlapError",
+    "DeviceBusyError",
+    "DuplicateContractError",
+    "DuplicateKeyError",
+    "LivionKeyError",
+    "NoFreeLockerError",
+    "NotFoundError",
+    "PincodeConflictError",
+    "RateLimitedError",
+    "ResponseFormatError",
+    "ServerError",
+    "TransportError",
+    "UnsupportedDeviceError",
+    "ValidationError",
+    "error_from_response",
+    "redact",
+]
+
+
+class LivionKeyError(Exception):
+    """Base of every error this library raises."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+    def __str__(self) -> str:
+        return self.message if self.status is None else f"{self.status}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status={self.status!r}, message={self.message!r})"
+
+
+class AuthenticationError(LivionKeyError):
+    """The credentials were refused, or the token was refused twice in a row."""
+
+
+class ValidationError(LivionKeyError):
+    """The request is malformed: found locally before sending, or answered 400 by the server."""
+
+
+class UnsupportedDeviceError(ValidationError):
+    """A V1 key or contract operation aimed at an automat V1 does not serve (key20, keypad)."""
+
+
+class NotFoundError(LivionKeyError):
+    """The device, key, contract or locker does not exist (or this account cannot see it)."""
+
+
+class ConflictError(LivionKeyError):
+    """The request clashes with state that already exists on the server."""
+
+
+class ContractOverlapError(ConflictError):
+    """Another contract on the same private key overlaps this one in time."""
+
+
+class DuplicateContractError(ConflictError):
+    """The caller's ``contract_id`` is already used, by a contract that is not this one."""
+
+
+class DuplicateKeyError(ConflictError):
+    """A key with that ``key_id`` exists already."""
+
+
+class PincodeConflictError(ConflictError):
+    """The requested pincode is already used by a live contract."""
+
+
+class NoFreeLockerError(ConflictError):
+    """The automat has no free locker, or the requested locker index does not exist."""
+
+
+class DeviceBusyError(LivionKeyError):
+    """The automat is busy, reserved or reports an error: the same request may work later."""
+
+
+class RateLimitedError(LivionKeyError):
+    """The server throttled us, and waiting it out would exceed what the caller allowed."""
+
+    def __init__(
+        self, message: str, *, status: int | None = 429, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class ServerError(LivionKeyError):
+    """The server failed (5xx)."""
+
+
+class ResponseFormatError(LivionKeyError):
+    """The server answered success with a body this library cannot read as documented."""
+
+
+class TransportError(LivionKeyError):
+    """No usable answer arrived: the connection failed, dropped or timed out."""
+
+
+class AmbiguousOutcomeError(TransportError):
+    """A non-idempotent write may or may not have been applied by the server.
+
+    Raised instead of blindly re-sending ``POST /contracts`` or ``POST /keys``; ``method`` and
+    ``path`` say which request it was. The bulk helpers resolve it by looking the object up.
+    """
+
+    def __init__(self, message: str, *, method: str, path: str, status: int | None = None) -> None:
+        super().__init__(message, status=status)
+        self.method = method
+        self.path = path
+
+
+class ApiError(LivionKeyError):
+    """Any other 4xx answer, with its status and message."""
+
+
+# Known server messages (lower-cased, matched as prefixes) and the class each maps to. The spec's
+# "Errors in general" table, in one place.
+_MESSAGES: tuple[tuple[str, type[LivionKeyError]], ...] = (
+    ("firebase: error (auth/", AuthenticationError),
+    ("no token provided", AuthenticationError),
+    ("too many login attempts", RateLimitedError),
+    ("device not found", NotFoundError),
+    ("no such device", NotFoundError),
+    ("no such key", NotFoundError),
+    ("keyid not found", NotFoundError),
+    ("device keys not found", NotFoundError),
+    ("contract not found", NotFoundError),
+    ("locker not found", NotFoundError),
+    ("contractid already in use", DuplicateContractError),
+    ("key already exists with that keyid", DuplicateKeyError),
+    ("overlapping contract existing", ContractOverlapError),
+    ("pincode already used", PincodeConflictError),
+    ("no free lockers", NoFreeLockerError),
+    ("lockerindex is too big", NoFreeLockerError),
+    ("locker index is too big", NoFreeLockerError),
+    ("malformed locker index", ValidationError),
+    ("device busy", DeviceBusyError),
+    ("device error", DeviceBusyError),
+    ("device is reserved", DeviceBusyError),
+    ("start time should be", ValidationError),
+    ("missing ", ValidationError),
+    ("body is required", ValidationError),
+    ("no devices", ValidationError),
+)
+_REQUIRED = re.compile(r"^\w+ is required")
+
+# Anything that looks like a bearer token, a JWT, or a password/pincode field in echoed JSON.
+_SECRETISH = re.compile(
+    r"(bearer\s+)\S+"
+    r"|eyJ[\w-]+\.[\w-]+\.[\w-]*"
+    r'|("(?:password|token|pincode|keyCode|backupCodes?)"\s*:\s*)("[^"]*"|\[[^\]]*\])',
+    re.IGNORECASE,
+)
+
+
+def redact(text: str) -> str:
+    """Hide anything in ``text`` that looks like a credential, so it can be shown or logged."""
+
+    def _hide(match: re.Match[str]) -> str:
+        prefix = match.group(1) or match.group(2) or ""
+        return f"{prefix}[redacted]" if prefix else "[redacted]"
+
+    return _SECRETISH.sub(_hide, text)
+
+
+def message_of(body: str) -> str:
+    """The human message in an error body: JSON ``{"message": ...}`` or the plain text itself."""
+    text = body.strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return redact(text)
+        if isinstance(data, Mapping):
+            for field in ("message", "error"):
+                if isinstance(data.get(field), str):
+                    return redact(data[field])
+    if text.startswith('"') and text.endswith('"'):
+        try:
+            decoded = json.loads(text)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, str):
+            text = decoded
+    return redact(text) or "(no message)"
+
+
+def error_from_response(
+    status: int, body: str, *, retry_after: float | None = None
+) -> LivionKeyError:
+    """Map one non-2xx answer (status and body text) to the matching typed error."""
+    message = message_of(body)
+    lowered = message.lower()
+    if status == 429:
+        return RateLimitedError(message, status=status, retry_after=retry_after)
+    if status >= 500:
+        return ServerError(message, status=status)
+    if status in (401, 403):
+        return AuthenticationError(message, status=status)
+    for prefix, cls in _MESSAGES:
+        if lowered.startswith(prefix):
+            if cls is RateLimitedError:
+                return RateLimitedError(message, status=status, retry_after=retry_after)
+            return cls(message, status=status)
+    if status == 404:
+        return NotFoundError(message, status=status)
+    if status == 409:
+        return ConflictError(message, status=status)
+    if status == 400 and _REQUIRED.match(lowered):
+        return ValidationError(message, status=status)
+    return ApiError(message, status=status)

@@ -1,0 +1,118 @@
+"""``client.keys``: add, change, remove and look up the keys kept in automats."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._convert import structure, unstructure
+from ._devices import Devices, segment
+from ._errors import ValidationError
+from ._models import CreatedKey, Key, KeyEvent, NewKey
+from ._transport import Call, Transport
+from ._validation import check_id, validate_new_key
+
+__all__ = ["Keys"]
+
+
+class Keys:
+    """The ``/keys`` endpoints."""
+
+    def __init__(self, transport: Transport, devices: Devices) -> None:
+        self._transport = transport
+        self._devices = devices
+
+    def __repr__(self) -> str:
+        return f"<Keys of {self._transport.base_url}>"
+
+    async def create(self, key: NewKey) -> CreatedKey:
+        """Add a key to an automat; answers the locker it was given.
+
+        Never resent once it may have reached the server: an unknown outcome raises
+        ``AmbiguousOutcomeError`` (look the key up with ``get`` to settle it).
+        """
+        validate_new_key(key)
+        self._devices.require_v1(key.device_id)
+        data = await self._transport.request(
+            Call("POST", "keys", json=unstructure(key), idempotent=False)
+        )
+        return structure(data if data is not None else {}, CreatedKey)
+
+    async def update(
+        self,
+        key_id: str,
+        *,
+        device_id: str,
+        name: str | None = None,
+        key_code: str | None = None,
+        locker_index: int | None = None,
+        check_locker_status: bool | None = None,
+        shared: bool | None = None,
+    ) -> None:
+        """Change a key; arguments left ``None`` keep their value."""
+        check_id("key_id", key_id)
+        self._devices.require_v1(device_id)
+        if locker_index is not None and (isinstance(locker_index, bool) or locker_index < 0):
+            raise ValidationError("locker_index must be a non-negative integer")
+        body: dict[str, Any] = {"deviceId": device_id}
+        for wire, value in (
+            ("keyName", name),
+            ("keyCode", key_code),
+            ("lockerIndex", locker_index),
+            ("checkLockerStatus", check_locker_status),
+            ("shared", shared),
+        ):
+            if value is not None:
+                body[wire] = value
+        await self._transport.request(Call("POST", f"keys/{segment(key_id)}", json=body))
+
+    async def delete(self, key_id: str, *, device_id: str) -> None:
+        """Remove a key from its automat."""
+        check_id("key_id", key_id)
+        self._devices.require_v1(device_id)
+        await self._transport.request(
+            Call(
+                "DELETE",
+                f"keys/{segment(key_id)}",
+                params={"deviceId": device_id},
+                gone_is_done=True,
+            )
+        )
+
+    async def get(
+        self, key_id: str, *, device_id: str | None = None, key_status: bool = False
+    ) -> Key:
+        """One key with its contracts (each with its latest key status when asked)."""
+        check_id("key_id", key_id)
+        params: dict[str, str] = {}
+        if device_id is not None:
+            self._devices.require_v1(device_id)
+            params["deviceId"] = device_id
+        if key_status:
+            params["keyStatus"] = "true"
+        data = await self._transport.request(
+            Call("GET", f"keys/{segment(key_id)}", params=params or None)
+        )
+        # The reference's example wraps the key in an array; the help centre does not.
+        if isinstance(data, list) and len(data) == 1:
+            data = data[0]
+        return structure(data, Key)
+
+    async def status(self, key_id: str, *, device_id: str) -> KeyEvent:
+        """The key's latest event: added, fetched, returned, not returned."""
+        check_id("key_id", key_id)
+        self._devices.require_v1(device_id)
+        data = await self._transport.request(
+            Call("GET", f"keys/{segment(key_id)}/status", params={"deviceId": device_id})
+        )
+        return structure(data, KeyEvent)
+
+    async def regenerate_backup_codes(self, key_id: str, *, device_id: str) -> tuple[str, ...]:
+        """New backup codes for a key; answers them when the server sends them back."""
+        check_id("key_id", key_id)
+        self._devices.require_v1(device_id)
+        data = await self._transport.request(
+            Call("POST", f"keys/{segment(key_id)}/backupcodes", json={"deviceId": device_id})
+        )
+        if isinstance(data, dict):
+            data = data.get("backupCodes")
+        return structure(data, tuple[str, ...])

@@ -1,0 +1,282 @@
+"""Typed models of every object LivionKey sends or accepts.
+
+Frozen attrs classes, so a result can be shared between coroutines without copying. Secrets
+(pincodes, key codes, backup codes, tokens) are kept out of every ``repr``. Conversion to and
+from the wire lives in ``_convert``; local checks of what the caller asked for in ``_validation``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Literal
+
+import attrs
+
+__all__ = [
+    "Contact",
+    "Contract",
+    "ContractUpdate",
+    "CreatedContract",
+    "CreatedKey",
+    "Device",
+    "DevicePage",
+    "Key",
+    "KeyEvent",
+    "KeyEventData",
+    "KeyPosition",
+    "KeyRef",
+    "KeyStatus",
+    "Language",
+    "Locker",
+    "LockerKey",
+    "LoginResult",
+    "NewContract",
+    "NewKey",
+    "PageInfo",
+    "SyncState",
+]
+
+Language = Literal["fi-fi", "en-gb", "swe-swe", "no-no", "da-da"]
+ContractType = Literal["default", "fetch", "return"]
+
+
+def _strings(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """``tag`` arrives as a string, a list of strings or nothing: always a tuple here."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value else ()
+    return tuple(value)
+
+
+def _keyrefs(value: Iterable[KeyRef]) -> tuple[KeyRef, ...]:
+    return tuple(value)
+
+
+def _contacts(value: Iterable[Contact]) -> tuple[Contact, ...]:
+    return tuple(value)
+
+
+def _optional_contacts(value: Iterable[Contact] | None) -> tuple[Contact, ...] | None:
+    return None if value is None else tuple(value)
+
+
+@attrs.frozen
+class KeyRef:
+    """One key in one automat: what a contract gives access to."""
+
+    device_id: str
+    key_id: str
+
+
+@attrs.frozen
+class Contact:
+    """Who Livion notifies about a contract, and how."""
+
+    email: str | None = None
+    phone_number: str | None = None
+    send_sms: bool | None = None
+    send_email: bool | None = None
+    language: Language | None = None
+
+
+@attrs.frozen
+class SyncState:
+    """When the automat last synchronised with the cloud."""
+
+    timestamp: datetime | None = None
+    is_synced: bool | None = None
+
+
+@attrs.frozen
+class LockerKey:
+    """The key a locker holds or is reserved for."""
+
+    id: str | None = None
+    name: str | None = None
+
+
+@attrs.frozen
+class Locker:
+    """One locker of an automat (a LivionKey30 has 30, a LivionKey1 one)."""
+
+    locker_index: int
+    state: str | None = None
+    is_key_inside: bool | None = None
+    key: LockerKey | None = None
+
+
+@attrs.frozen
+class Device:
+    """A key automat. ``GET /devices`` sends it as ``deviceId`` or as ``id`` depending on shape."""
+
+    device_id: str
+    name: str | None = None
+    product: str | None = None
+    tag: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    connection_state: str | None = None
+    synced: SyncState | None = None
+    lockers: tuple[Locker, ...] | None = None
+
+
+@attrs.frozen
+class PageInfo:
+    """Where a page of ``GET /devices?limit=`` sits in the whole list."""
+
+    start: int | None = None
+    end: int | None = None
+    has_next: bool = False
+
+
+@attrs.frozen
+class DevicePage:
+    """One page of devices and where it sits."""
+
+    devices: tuple[Device, ...]
+    page_info: PageInfo
+
+
+@attrs.frozen
+class KeyStatus:
+    """The latest key event attached to a contract (``GET /keys/{id}?keyStatus=true``)."""
+
+    action: str | None = None
+    timestamp: datetime | None = None
+
+
+@attrs.frozen
+class Contract:
+    """A contract as the server holds it. ``id`` is the object id used in paths;
+    ``contract_id`` is the integrator's own reference."""
+
+    id: str
+    contract_id: str | None = None
+    keys: tuple[KeyRef, ...] = ()
+    key_id: str | None = None
+    pincode: str | None = attrs.field(default=None, repr=False)
+    start: datetime | None = None
+    end: datetime | None = None
+    perm: bool = False
+    person: str | None = None
+    contacts: tuple[Contact, ...] = ()
+    free_text: str | None = None
+    tag: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    recurrent: bool | None = None
+    type: str | None = None
+    key_status: KeyStatus | None = None
+
+
+@attrs.frozen
+class Key:
+    """A key kept in an automat."""
+
+    key_id: str
+    name: str | None = None
+    device_id: str | None = None
+    shared: bool = False
+    locker_index: int | None = None
+    key_code: str | None = attrs.field(default=None, repr=False)
+    backup_codes: tuple[str, ...] = attrs.field(default=(), repr=False)
+    contracts: tuple[Contract, ...] = ()
+
+
+@attrs.frozen
+class KeyPosition:
+    """Where a key was or is: its locker."""
+
+    locker_index: int | None = None
+    key_id: str | None = None
+
+
+@attrs.frozen
+class KeyEventData:
+    """What a key event changed."""
+
+    before: KeyPosition | None = None
+    after: KeyPosition | None = None
+    text: str | None = None
+    value: str | None = None
+    source_time: datetime | None = None
+    attachment: str | None = None
+
+
+@attrs.frozen
+class KeyEvent:
+    """The latest event of a key (``GET /keys/{id}/status``): added, fetched, returned..."""
+
+    id: str | None = None
+    timestamp: datetime | None = None
+    tag: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    source: str | None = None
+    source_id: str | None = None
+    action: str | None = None
+    data: KeyEventData | None = None
+
+
+@attrs.frozen
+class CreatedContract:
+    """What ``POST /contracts`` answers: the object id and the pincode."""
+
+    id: str
+    pincode: str | None = attrs.field(default=None, repr=False)
+
+
+@attrs.frozen
+class CreatedKey:
+    """What ``POST /keys`` answers: the locker the key was given."""
+
+    locker_index: int | None = None
+
+
+@attrs.frozen
+class LoginResult:
+    """A bearer token and when the server says it expires."""
+
+    token: str = attrs.field(repr=False)
+    expiration_time: datetime | None = None
+
+
+@attrs.frozen
+class NewContract:
+    """A contract to create. ``contract_id`` is your own unique reference (a booking number):
+    it is what makes creation exactly-once, since the server refuses it twice."""
+
+    contract_id: str
+    keys: tuple[KeyRef, ...] = attrs.field(converter=_keyrefs)
+    start: datetime
+    person: str
+    contacts: tuple[Contact, ...] = attrs.field(default=(), converter=_contacts)
+    end: datetime | None = None
+    perm: bool = False
+    free_text: str | None = None
+    pincode: str | None = attrs.field(default=None, repr=False)
+    type: ContractType = "default"
+
+
+@attrs.frozen
+class ContractUpdate:
+    """New values for an existing contract; ``None`` leaves a field as it is.
+    The server requires ``keys`` on every update."""
+
+    keys: tuple[KeyRef, ...] = attrs.field(converter=_keyrefs)
+    start: datetime | None = None
+    end: datetime | None = None
+    perm: bool | None = None
+    person: str | None = None
+    contacts: tuple[Contact, ...] | None = attrs.field(default=None, converter=_optional_contacts)
+    free_text: str | None = None
+    pincode: str | None = attrs.field(default=None, repr=False)
+
+
+@attrs.frozen
+class NewKey:
+    """A key to add to an automat. Without ``locker_index`` the automat picks a free locker."""
+
+    key_id: str
+    name: str
+    device_id: str
+    key_code: str | None = attrs.field(default=None, repr=False)
+    locker_index: int | None = None
+    check_locker_status: bool | None = None
+    shared: bool = False

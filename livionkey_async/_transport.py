@@ -1,0 +1,349 @@
+"""The request path every API call takes: token, pacing, one HTTP exchange, retries, errors.
+
+One ``aiohttp.ClientSession`` per client, created inside the running loop (or the caller's own,
+which is then never closed here). A request first waits for the shared pacer, then for one of
+``max_connections`` slots, and only then touches the pool, so aiohttp never queues it and no
+connection is held while anything sleeps. Timeouts are per attempt (``sock_connect`` and
+``sock_read``): aiohttp's ``total`` would count time spent waiting for a pooled connection.
+
+tenacity drives the retries: a 429 is retried for every request (the pacer holds every caller
+for the ``Retry-After``); connection errors, timeouts and 5xx only for idempotent requests, within
+a retry budget. A non-idempotent write that may have reached the server is never sent again: it
+raises ``AmbiguousOutcomeError`` for the caller (or the bulk helpers) to reconcile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import aiohttp
+import attrs
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_random_exponential
+from yarl import URL
+
+from ._auth import TokenHolder
+from ._errors import (
+    AmbiguousOutcomeError,
+    AuthenticationError,
+    LivionKeyError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    error_from_response,
+    message_of,
+)
+from ._pacing import Pacer
+from ._ratelimit_headers import RateLimitHint, parse_rate_limit
+from ._retry_budget import RetryBudget
+from ._stats import Counters, RequestEvent
+
+__all__ = ["Call", "Transport"]
+
+log = logging.getLogger("livionkey_async.transport")
+
+_RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+
+
+@attrs.frozen
+class Call:
+    """One API request, described before it is sent.
+
+    ``idempotent``: sending it twice has the effect of sending it once, so it may be resent after
+    a failure that left its outcome unknown. ``gone_is_done``: a ``NotFoundError`` on a resend
+    means an earlier attempt already did the job (a DELETE).
+    """
+
+    method: str
+    path: str
+    params: Mapping[str, str] | None = None
+    json: Any = None
+    idempotent: bool = True
+    authenticated: bool = True
+    gone_is_done: bool = False
+
+
+@attrs.frozen
+class _Answer:
+    status: int
+    body: bytes
+    hint: RateLimitHint
+
+
+class _NotSent(TransportError):
+    """The connection failed before any byte of the request left: always safe to retry."""
+
+
+class Transport:
+    """Sends ``Call``s for one client; owns (or borrows) its aiohttp session."""
+
+    def __init__(
+        self,
+        *,
+        base_url: URL,
+        pacer: Pacer,
+        budget: RetryBudget,
+        counters: Counters,
+        timeout: float,
+        max_connections: int,
+        max_attempts: int,
+        max_throttled_attempts: int,
+        session: aiohttp.ClientSession | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
+        on_request: Callable[[RequestEvent], None] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.base_url = base_url
+        self.pacer = pacer
+        self.counters = counters
+        self.auth: TokenHolder | None = None
+        self._budget = budget
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, connect=None, sock_connect=timeout, sock_read=timeout
+        )
+        self._max_connections = max_connections
+        self._slots = asyncio.Semaphore(max_connections)
+        self._max_attempts = max_attempts
+        self._max_throttled_attempts = max_throttled_attempts
+        self._session = session
+        self._owns_session = session is None
+        self._trace_configs = list(trace_configs)
+        self._on_request = on_request
+        self._sleep = sleep
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._backoff = wait_random_exponential(multiplier=0.25, max=10.0)
+
+    # -- session lifecycle ---------------------------------------------------------------------
+
+    def session(self) -> aiohttp.ClientSession:
+        """The session, created on first use inside the running loop."""
+        if self._session is None or (self._owns_session and self._session.closed):
+            connector = aiohttp.TCPConnector(
+                limit=self._max_connections, limit_per_host=self._max_connections
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                trace_configs=self._trace_configs or None,
+                headers={"User-Agent": "livionkey-async", "Accept": "application/json"},
+            )
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session if this transport created it; a borrowed one is left open."""
+        if self._owns_session and self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    # -- the request path ----------------------------------------------------------------------
+
+    async def request(self, call: Call) -> Any:
+        """Send ``call`` (retrying as its kind allows) and return the decoded JSON answer."""
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(lambda exc: self._should_retry(call, exc)),
+            stop=self._stop,
+            wait=self._wait,
+            sleep=self._sleep,
+            before_sleep=lambda state: self._before_sleep(call, state),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                number = attempt.retry_state.attempt_number
+                try:
+                    return await self._attempt(call, number)
+                except NotFoundError:
+                    if call.gone_is_done and number > 1:
+                        log.debug(
+                            "%s %s: already gone after a resend, done", call.method, call.path
+                        )
+                        return None
+                    raise
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    async def _attempt(self, call: Call, number: int) -> Any:
+        token: str | None = None
+        if call.authenticated:
+            assert self.auth is not None, "Transport.auth must be set before authenticated calls"
+            token = await self.auth.token()
+        answer = await self._exchange(call, token, number)
+        if answer.status == 401 and token is not None and self.auth is not None:
+            # Livion: on a 401 drop the token, log in again and retry the request once.
+            self.counters.unauthorized += 1
+            self.auth.invalidate(token)
+            token = await self.auth.token()
+            answer = await self._exchange(call, token, number)
+            if answer.status == 401:
+                self.counters.unauthorized += 1
+                raise AuthenticationError(message_of(_text(answer.body)), status=401)
+        return self._interpret(call, answer)
+
+    def _interpret(self, call: Call, answer: _Answer) -> Any:
+        if 200 <= answer.status < 300:
+            self._budget.refund()
+            return _decode(answer.body)
+        text = _text(answer.body)
+        if answer.status >= 500 and not call.idempotent:
+            raise AmbiguousOutcomeError(
+                f"{call.method} {call.path} answered {answer.status} ({message_of(text)}): "
+                "it may or may not have been applied",
+                method=call.method,
+                path=call.path,
+                status=answer.status,
+            )
+        if answer.status < 500 and answer.status != 429:
+            self._budget.refund()
+        raise error_from_response(answer.status, text, retry_after=answer.hint.retry_after)
+
+    async def _exchange(self, call: Call, token: str | None, attempt: int) -> _Answer:
+        """One HTTP exchange: paced, within a connection slot, its body read in full."""
+        sent_at = await self.pacer.acquire()
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        url = self.base_url.join(URL(call.path.lstrip("/")))
+        started = self._clock()
+        status: int | None = None
+        error: BaseException | None = None
+        async with self._slots:
+            counters = self.counters
+            counters.requests += 1
+            counters.in_flight += 1
+            counters.max_in_flight = max(counters.max_in_flight, counters.in_flight)
+            try:
+                async with self.session().request(
+                    call.method,
+                    url,
+                    params=call.params,
+                    json=call.json,
+                    headers=headers,
+                    timeout=self._timeout,
+                    allow_redirects=False,
+                ) as response:
+                    body = await response.read()
+                    status = response.status
+                    hint = parse_rate_limit(response.headers, now=self._wall_clock())
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                error = exc
+                raise self._transport_error(call, exc) from None
+            finally:
+                counters.in_flight -= 1
+                self._report(call, status, attempt, started, error)
+        if status == 429:
+            self.counters.throttled += 1
+            self.pacer.on_throttled(sent_at, hint)
+        else:
+            self.pacer.on_success(sent_at, hint)
+        return _Answer(status, body, hint)
+
+    def _transport_error(self, call: Call, exc: BaseException) -> TransportError:
+        what = f"{call.method} {call.path}: {type(exc).__name__}"
+        detail = str(exc)
+        if detail and "Bearer" not in detail:
+            what = f"{what}: {detail}"
+        if isinstance(exc, aiohttp.ClientSSLError):
+            return TransportError(what)
+        if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+            return _NotSent(what)
+        if call.idempotent:
+            return TransportError(what)
+        return AmbiguousOutcomeError(
+            f"{what}; it may or may not have been applied", method=call.method, path=call.path
+        )
+
+    def _report(
+        self,
+        call: Call,
+        status: int | None,
+        attempt: int,
+        started: float,
+        error: BaseException | None,
+    ) -> None:
+        elapsed = self._clock() - started
+        log.debug(
+            "%s %s -> %s in %.3fs (attempt %d)",
+            call.method,
+            call.path,
+            status if status is not None else type(error).__name__,
+            elapsed,
+            attempt,
+        )
+        if self._on_request is not None:
+            event = RequestEvent(
+                method=call.method,
+                path=call.path,
+                status=status,
+                attempt=attempt,
+                elapsed=elapsed,
+                error=None if error is None else type(error).__name__,
+            )
+            try:
+                self._on_request(event)
+            except Exception:
+                log.exception("the on_request hook raised; ignoring it")
+
+    # -- retry policy (tenacity callbacks) -----------------------------------------------------
+
+    def _should_retry(self, call: Call, exc: BaseException) -> bool:
+        if isinstance(exc, RateLimitedError):
+            # A 429 from the server is retried for every request: nothing was done. A pause the
+            # pacer refused to wait out (status None) goes to the caller.
+            return exc.status == 429
+        if isinstance(exc, _NotSent):
+            return self._budget.try_spend()
+        if isinstance(exc, AmbiguousOutcomeError):
+            return False
+        if isinstance(exc, TransportError) or (
+            isinstance(exc, ServerError) and exc.status in _RETRYABLE_STATUS
+        ):
+            return call.idempotent and self._budget.try_spend()
+        return False
+
+    def _stop(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(exc, RateLimitedError):
+            return state.attempt_number >= self._max_throttled_attempts
+        return state.attempt_number >= self._max_attempts
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(exc, RateLimitedError):
+            return 0.0  # the pacer already holds every caller for the Retry-After
+        return float(self._backoff(state))
+
+    def _before_sleep(self, call: Call, state: RetryCallState) -> None:
+        self.counters.retries += 1
+        exc = state.outcome.exception() if state.outcome is not None else None
+        delay = state.next_action.sleep if state.next_action is not None else 0.0
+        log.debug(
+            "retrying %s %s after %s (attempt %d, backoff %.2fs)",
+            call.method,
+            call.path,
+            _describe(exc),
+            state.attempt_number + 1,
+            delay,
+        )
+
+
+def _describe(exc: BaseException | None) -> str:
+    if isinstance(exc, LivionKeyError):
+        return f"{type(exc).__name__} {exc.status}" if exc.status else type(exc).__name__
+    return type(exc).__name__
+
+
+def _text(body: bytes) -> str:
+    return body.decode("utf-8", "replace")
+
+
+def _decode(body: bytes) -> Any:
+    """The JSON answer, or the plain text for the endpoints that answer with text."""
+    if not body.strip():
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return _text(body)
