@@ -5,6 +5,7 @@ retries; callers just ``await client.contracts.create(...)``. Everything public 
 here; the modules behind it are private.
 """
 
+from ._bulk import BulkCancelled, BulkProgress, BulkReport
 from ._client import LivionKeyClient
 from ._errors import (
     AmbiguousOutcomeError,
@@ -26,6 +27,7 @@ from ._errors import (
     UnsupportedDeviceError,
     ValidationError,
 )
+from ._fanout import ItemResult, Outcome
 from ._models import (
     Contact,
     Contract,
@@ -55,6 +57,9 @@ __all__ = [
     "AmbiguousOutcomeError",
     "ApiError",
     "AuthenticationError",
+    "BulkCancelled",
+    "BulkProgress",
+    "BulkReport",
     "ClientStats",
     "ConflictError",
     "Contact",
@@ -68,6 +73,7 @@ __all__ = [
     "DevicePage",
     "DuplicateContractError",
     "DuplicateKeyError",
+    "ItemResult",
     "Key",
     "KeyEvent",
     "KeyEventData",
@@ -82,6 +88,7 @@ __all__ = [
     "NewKey",
     "NoFreeLockerError",
     "NotFoundError",
+    "Outcome",
     "PageInfo",
     "PincodeConflictError",
     "RateLimitedError",

@@ -19,6 +19,7 @@ from yarl import URL
 
 from ._assumptions import DEFAULT_BASE_URL
 from ._auth import TokenHolder
+from ._bulk import Bulk
 from ._contracts import Contracts
 from ._convert import structure
 from ._devices import Devices
@@ -124,6 +125,7 @@ class LivionKeyClient:
         self.devices = Devices(self._transport)
         self.keys = Keys(self._transport, self.devices)
         self.contracts = Contracts(self._transport, self.devices)
+        self.bulk = Bulk(self)
 
     def __repr__(self) -> str:
         return f"LivionKeyClient(email={self._email!r}, base_url={str(self.base_url)!r})"

@@ -18,7 +18,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._errors import ResponseFormatError
-from ._models import Contract, ContractUpdate, Device, Key, KeyRef, NewContract
+from ._models import Contract, ContractUpdate, Device, Key, KeyRef, NewContract, NewKey
 
 __all__ = ["converter", "format_datetime", "parse_datetime", "structure", "unstructure"]
 
@@ -27,13 +27,14 @@ T = TypeVar("T")
 # Wire names that are not simply the camelCase of our field name.
 _RENAMES: dict[type, dict[str, str]] = {
     Key: {"name": "keyName"},
+    NewKey: {"name": "keyName"},
     KeyRef: {"device_id": "id"},
     Contract: {"keys": "devices"},
     NewContract: {"keys": "devices"},
     ContractUpdate: {"keys": "devices"},
 }
 # Fields the server requires even when empty, so they are sent even at their default.
-_ALWAYS_SENT = frozenset({"contacts", "keys", "start", "person", "contract_id"})
+_ALWAYS_SENT: dict[type, frozenset[str]] = {NewContract: frozenset({"contacts"})}
 
 
 def _camel(name: str) -> str:
@@ -126,7 +127,7 @@ def _make_converter() -> cattrs.Converter:
 
     def unstructure_factory(cls: type) -> Callable[[Any], Any]:
         overrides = {
-            field: override(rename=wire, omit_if_default=field not in _ALWAYS_SENT)
+            field: override(rename=wire, omit_if_default=field not in _ALWAYS_SENT.get(cls, ()))
             for field, wire in names(cls).items()
         }
         return make_dict_unstructure_fn(cls, conv, **overrides)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ import attrs
 __all__ = [
     "Contact",
     "Contract",
+    "ContractType",
     "ContractUpdate",
     "CreatedContract",
     "CreatedKey",

@@ -38,8 +38,8 @@ def check_id(name: str, value: object) -> None:
     """Ids go into URL paths: they must be non-empty strings without a slash."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(f"{name} must be a non-empty string")
-    if "/" in value or "?" in value or "#" in value:
-        raise ValidationError(f"{name} must not contain '/', '?' or '#'")
+    if "/" in value or "?" in value or "#" in value or value.strip(".") == "":
+        raise ValidationError(f"{name} must not contain '/', '?' or '#', nor be '.' or '..'")
 
 
 def _check_keys(keys: Iterable[KeyRef]) -> None:

@@ -1,0 +1,419 @@
+"""``client.bulk``: create, update and delete many contracts (and keys) in parallel.
+
+Each helper takes a list, an iterable or an async iterable of any length, keeps at most
+``concurrency`` items in flight, checks every item locally before sending it, reports every
+item's outcome (``create_*`` as a ``BulkReport``, ``stream_*`` as results in completion order),
+and creates each contract and key exactly once. An optional JSON-lines journal makes a job
+resumable: rerun it with the same journal and what already succeeded is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+import attrs
+
+from ._batch_checks import ContractBatchGuard
+from ._errors import LivionKeyError, ValidationError
+from ._exactly_once import ContractCreator, KeyCreator
+from ._fanout import ItemResult, Outcome, Settled, Source, fan_out
+from ._journal import Journal
+from ._models import Contract, ContractUpdate, CreatedContract, CreatedKey, Key, NewContract, NewKey
+from ._validation import check_id, validate_contract_update, validate_new_contract, validate_new_key
+
+if TYPE_CHECKING:
+    from ._client import LivionKeyClient
+
+__all__ = ["Bulk", "BulkCancelled", "BulkProgress", "BulkReport"]
+
+S = TypeVar("S")
+R = TypeVar("R")
+
+DEFAULT_CONCURRENCY = 32
+
+
+@attrs.frozen
+class BulkProgress:
+    """Where a bulk job stands, handed to ``on_progress`` after every finished item."""
+
+    done: int
+    succeeded: int
+    failed: int
+    not_attempted: int
+    elapsed: float
+    total: int | None
+    last: ItemResult[object, object]
+
+    @property
+    def rate(self) -> float:
+        """Finished items per second so far."""
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+
+
+@attrs.define
+class BulkReport(Generic[S, R]):
+    """Every item of a bulk job, by outcome, each list in completion order."""
+
+    succeeded: list[ItemResult[S, R]] = attrs.field(factory=list)
+    failed: list[ItemResult[S, R]] = attrs.field(factory=list)
+    not_attempted: list[ItemResult[S, R]] = attrs.field(factory=list)
+    elapsed: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return len(self.succeeded) + len(self.failed) + len(self.not_attempted)
+
+    @property
+    def ok(self) -> bool:
+        """True when every item succeeded."""
+        return not self.failed and not self.not_attempted
+
+    @property
+    def reconciled(self) -> int:
+        """How many successes were settled by looking the object up on the server."""
+        return sum(1 for item in self.succeeded if item.reconciled)
+
+    def add(self, item: ItemResult[S, R]) -> None:
+        {
+            Outcome.SUCCEEDED: self.succeeded,
+            Outcome.FAILED: self.failed,
+            Outcome.NOT_ATTEMPTED: self.not_attempted,
+        }[item.outcome].append(item)
+
+
+class BulkCancelled(asyncio.CancelledError):
+    """The job was cancelled; ``report`` says how every item it reached ended.
+
+    It *is* a ``CancelledError``, so cancellation propagates as asyncio expects.
+    """
+
+    def __init__(self, report: BulkReport[object, object]) -> None:
+        super().__init__("bulk job cancelled")
+        self.report = report
+
+
+ProgressHook = Callable[[BulkProgress], None]
+
+
+@attrs.frozen
+class _Job(Generic[S, R]):
+    """What distinguishes one bulk operation from another."""
+
+    check: Callable[[S], Awaitable[None]]
+    work: Callable[[S], Awaitable[R | Settled[R]]]
+    key: Callable[[S], str]
+    object_id: Callable[[R | None], str | None]
+    from_journal: Callable[[dict[str, object]], R | None]
+
+
+class Bulk:
+    """The bulk helpers of one client."""
+
+    def __init__(self, client: LivionKeyClient) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"<Bulk of {self._client!r}>"
+
+    # -- contracts -----------------------------------------------------------------------------
+
+    def _contract_job(self) -> _Job[NewContract, CreatedContract]:
+        client = self._client
+        guard = ContractBatchGuard(client.devices.keys)
+
+        async def check(spec: NewContract) -> None:
+            validate_new_contract(spec)
+            for ref in spec.keys:
+                client.devices.require_v1(ref.device_id)
+            await guard.check(spec)
+
+        async def find(spec: NewContract) -> Contract | None:
+            devices = [ref.device_id for ref in spec.keys]
+            return await client.contracts.find(spec.contract_id, device_ids=devices)
+
+        return _Job(
+            check=check,
+            work=ContractCreator(client.contracts.create, find),
+            key=lambda spec: spec.contract_id,
+            object_id=lambda made: made.id if made is not None else None,
+            from_journal=lambda entry: CreatedContract(id=str(entry.get("id", ""))),
+        )
+
+    async def create_contracts(
+        self,
+        specs: Source[NewContract],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        on_progress: ProgressHook | None = None,
+        journal: str | os.PathLike[str] | None = None,
+    ) -> BulkReport[NewContract, CreatedContract]:
+        """Create every contract of ``specs``, each exactly once; report every item."""
+        return await self._report(self._contract_job(), specs, concurrency, on_progress, journal)
+
+    def stream_create_contracts(
+        self,
+        specs: Source[NewContract],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        on_progress: ProgressHook | None = None,
+        journal: str | os.PathLike[str] | None = None,
+    ) -> AsyncIterator[ItemResult[NewContract, CreatedContract]]:
+        """Like ``create_contracts``, but yields each item's result as it finishes."""
+        return self._stream(self._contract_job(), specs, concurrency, on_progress, journal)
+
+    def _update_job(self) -> _Job[tuple[str, ContractUpdate], None]:
+        client = self._client
+
+        async def check(item: tuple[str, ContractUpdate]) -> None:
+            contract_id, update = item
+            check_id("id", contract_id)
+            validate_contract_update(update)
+
+        async def work(item: tuple[str, ContractUpdate]) -> None:
+            await client.contracts.update(*item)
+
+        return _Job(
+            check=check,
+            work=work,
+            key=lambda item: item[0],
+            object_id=lambda _: None,
+            from_journal=lambda _: None,
+        )
+
+    async def update_contracts(
+        self,
+        updates: Source[tuple[str, ContractUpdate]],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        on_progress: ProgressHook | None = None,
+        journal: str | os.PathLike[str] | None = None,
+    ) -> BulkReport[tuple[str, ContractUpdate], None]:
+        """Apply ``(contract object id, ContractUpdate)`` pairs; report every item."""
+        return await self._report(self._update_job(), updates, concurrency, on_progress, journal)
+
+    def stream_update_contracts(
+        self,
+        updates: Source[tuple[str, ContractUpdate]],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        on_progress: ProgressHook | None = None,
+        journal: str | os.PathLike[str] | None = None,
+    ) -> AsyncIterator[ItemResult[tuple[str, ContractUpdate], None]]:
+        """Like ``update_contracts``, but yields each item's result as it finishes."""
+        return self._stream(self._update_job(), updates, concurrency, on_progress, journal)
+
+    def _delete_job(self, cancellation: bool) -> _Job[str, None]:
+        client = self._client
+
+        async def check(contract_id: str) -> None:
+            check_id("id", contract_id)
+
+        async def work(contract_id: str) -> None:
+            await client.contracts.delete(contract_id, cancellation=cancellation)
+
+        return _Job(
+            check=check,
+            work=work,
+            key=lambda contract_id: contract_id,
+            object_id=lambda _: None,
+            from_journal=lambda _: None,
+        )
+
+    async def delete_contracts(
+        self,
+        ids: Source[str],
+        *,
+        cancellation: bool = False,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        on_progress: ProgressHook | None = None,
+        journal: str | os.PathLike[str] | None = None,
+    ) -> BulkReport[str, None]:
+        """Delete contracts by object id (a contract already gone counts as deleted)."""
+        job = self._delete_job(cancellation)
+        return await self._report(job, ids, concurrency, on_progress, journal)
+
+    def stream_delete_contracts(
+        self,
+        ids: Source[str],
+        *,
+        cancellation: bool = False,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        on_progress: ProgressHook | None = None,
+        journal: str | os.PathLike[str] | None = None,
+    ) -> AsyncIterator[ItemResult[str, None]]:
+        """Like ``delete_contracts``, but yields each item's result as it finishes."""
+        job = self._delete_job(cancellation)
+        return self._stream(job, ids, concurrency, on_progress, journal)
+
+    # -- keys ----------------------------------------------------------------------------------
+
+    def _key_job(self) -> _Job[NewKey, CreatedKey]:
+        client = self._client
+        seen: set[tuple[str, str]] = set()
+
+        async def check(spec: NewKey) -> None:
+            validate_new_key(spec)
+            client.devices.require_v1(spec.device_id)
+            if (spec.device_id, spec.key_id) in seen:
+                raise ValidationError(f"key {spec.key_id} appears more than once in this batch")
+            seen.add((spec.device_id, spec.key_id))
+
+        async def get(spec: NewKey) -> Key:
+            return await client.keys.get(spec.key_id, device_id=spec.device_id)
+
+        return _Job(
+            check=check,
+            work=KeyCreator(client.keys.create, get),
+            key=lambda spec: f"{spec.device_id}/{spec.key_id}",
+            object_id=lambda _: None,
+            from_journal=lambda entry: CreatedKey(),
+        )
+
+    async def create_keys(
+        self,
+        specs: Source[NewKey],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        on_progress: ProgressHook | None = None,
+        journal: str | os.PathLike[str] | None = None,
+    ) -> BulkReport[NewKey, CreatedKey]:
+        """Add every key of ``specs``, each exactly once; report every item."""
+        return await self._report(self._key_job(), specs, concurrency, on_progress, journal)
+
+    def stream_create_keys(
+        self,
+        specs: Source[NewKey],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        on_progress: ProgressHook | None = None,
+        journal: str | os.PathLike[str] | None = None,
+    ) -> AsyncIterator[ItemResult[NewKey, CreatedKey]]:
+        """Like ``create_keys``, but yields each item's result as it finishes."""
+        return self._stream(self._key_job(), specs, concurrency, on_progress, journal)
+
+    # -- the machinery shared by every helper --------------------------------------------------
+
+    async def _run(
+        self,
+        job: _Job[S, R],
+        source: Source[S],
+        concurrency: int,
+        on_progress: ProgressHook | None,
+        journal_path: str | os.PathLike[str] | None,
+        sink: Callable[[ItemResult[S, R]], Awaitable[None]],
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        journal = Journal(journal_path) if journal_path is not None else None
+        total = len(source) if isinstance(source, list | tuple) else None
+        started = time.monotonic()
+        counts = dict.fromkeys(Outcome, 0)
+
+        async def prepare(index: int, spec: S) -> ItemResult[S, R] | None:
+            if journal is not None:
+                entry = journal.succeeded(job.key(spec))
+                if entry is not None:
+                    value = job.from_journal(entry)
+                    return ItemResult(index, spec, Outcome.SUCCEEDED, result=value, skipped=True)
+            try:
+                await job.check(spec)
+            except LivionKeyError as error:
+                return ItemResult(index, spec, Outcome.FAILED, error=error)
+            return None
+
+        async def emit(item: ItemResult[S, R]) -> None:
+            counts[item.outcome] += 1
+            if journal is not None and not item.skipped:
+                journal.record(
+                    job.key(item.spec),
+                    item.outcome.value,
+                    object_id=job.object_id(item.result),
+                    error=None if item.error is None else type(item.error).__name__,
+                )
+            await sink(item)
+            if on_progress is not None:
+                on_progress(
+                    BulkProgress(
+                        done=sum(counts.values()),
+                        succeeded=counts[Outcome.SUCCEEDED],
+                        failed=counts[Outcome.FAILED],
+                        not_attempted=counts[Outcome.NOT_ATTEMPTED],
+                        elapsed=time.monotonic() - started,
+                        total=total,
+                        last=item,  # type: ignore[arg-type]
+                    )
+                )
+
+        try:
+            await fan_out(
+                source, work=job.work, emit=emit, concurrency=concurrency, prepare=prepare
+            )
+        finally:
+            if journal is not None:
+                journal.close()
+
+    async def _report(
+        self,
+        job: _Job[S, R],
+        source: Source[S],
+        concurrency: int,
+        on_progress: ProgressHook | None,
+        journal: str | os.PathLike[str] | None,
+    ) -> BulkReport[S, R]:
+        report: BulkReport[S, R] = BulkReport()
+        started = time.monotonic()
+
+        async def sink(item: ItemResult[S, R]) -> None:
+            report.add(item)
+
+        try:
+            await self._run(job, source, concurrency, on_progress, journal, sink)
+        except asyncio.CancelledError:
+            report.elapsed = time.monotonic() - started
+            raise BulkCancelled(report) from None  # type: ignore[arg-type]
+        report.elapsed = time.monotonic() - started
+        return report
+
+    async def _stream(
+        self,
+        job: _Job[S, R],
+        source: Source[S],
+        concurrency: int,
+        on_progress: ProgressHook | None,
+        journal: str | os.PathLike[str] | None,
+    ) -> AsyncIterator[ItemResult[S, R]]:
+        # A small queue: a slow consumer slows the job down instead of piling up results.
+        queue: asyncio.Queue[ItemResult[S, R] | None] = asyncio.Queue(maxsize=concurrency)
+        consumer_gone = asyncio.Event()
+
+        async def sink(item: ItemResult[S, R]) -> None:
+            # Once the consumer has left, results still reach the journal and on_progress.
+            if not consumer_gone.is_set():
+                await queue.put(item)
+
+        async def produce() -> None:
+            try:
+                await self._run(job, source, concurrency, on_progress, journal, sink)
+            except asyncio.CancelledError:
+                raise
+            except BaseException:
+                await queue.put(None)
+                raise
+            await queue.put(None)
+
+        producer = asyncio.ensure_future(produce())
+        try:
+            while (item := await queue.get()) is not None:
+                yield item
+            await producer  # re-raises a failure of the job itself
+        finally:
+            consumer_gone.set()
+            if not producer.done():
+                producer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await producer

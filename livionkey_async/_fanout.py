@@ -1,0 +1,207 @@
+"""Bounded-concurrency fan-out over a (possibly endless) stream of items, one outcome per item.
+
+The engine behind every bulk helper. It pulls items lazily from an iterable or async iterable,
+keeps at most ``concurrency`` of them in flight (100,000 items never become 100,000 tasks), and
+reports each item's outcome exactly once, in completion order: succeeded, failed or not
+attempted, never unknown.
+
+- A failing item never stops the others; a *fatal* error (authentication) stops pulling new
+  items and reports every remaining one as not attempted.
+- Cancelling the job gives in-flight items a short grace period to settle (the work function
+  decides what settling means: the bulk helpers reconcile a create by looking it up), reports
+  the rest, and then re-raises the cancellation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from typing import Generic, TypeVar
+
+import attrs
+
+from ._errors import AuthenticationError, LivionKeyError
+
+__all__ = [
+    "CANCEL_GRACE",
+    "FATAL_ERRORS",
+    "ItemResult",
+    "Outcome",
+    "Source",
+    "aiter_source",
+    "fan_out",
+]
+
+S = TypeVar("S")
+R = TypeVar("R")
+
+log = logging.getLogger("livionkey_async.bulk")
+
+Source = Iterable[S] | AsyncIterable[S]
+
+# Errors after which sending more would only repeat the failure.
+FATAL_ERRORS: tuple[type[LivionKeyError], ...] = (AuthenticationError,)
+# How long in-flight items may take to settle after the job is cancelled.
+CANCEL_GRACE = 0.8
+
+
+class Outcome(enum.Enum):
+    """How one item of a bulk job ended."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not_attempted"
+
+
+@attrs.frozen
+class ItemResult(Generic[S, R]):
+    """One item's outcome: its ``spec``, and the ``result`` or the ``error``.
+
+    ``index`` is the item's position in the input. ``reconciled`` is true when the outcome was
+    settled by looking the object up on the server (after an ambiguous failure, or because it
+    existed already); ``skipped`` when a journal showed it done by an earlier run.
+    """
+
+    index: int
+    spec: S
+    outcome: Outcome
+    result: R | None = None
+    error: LivionKeyError | None = None
+    reconciled: bool = False
+    skipped: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.SUCCEEDED
+
+
+class Settled(Generic[R]):
+    """What a work function returns when it settled an item some other way than plainly."""
+
+    __slots__ = ("outcome", "reconciled", "value")
+
+    def __init__(self, value: R | None, *, outcome: Outcome, reconciled: bool = True) -> None:
+        self.value = value
+        self.outcome = outcome
+        self.reconciled = reconciled
+
+
+async def aiter_source(source: Source[S]) -> AsyncIterator[S]:
+    """Iterate a sync or async iterable the same way, lazily."""
+    if isinstance(source, AsyncIterable):
+        async for item in source:
+            yield item
+    else:
+        for item in source:
+            yield item
+
+
+Prepare = Callable[[int, S], Awaitable[ItemResult[S, R] | None]]
+Work = Callable[[S], Awaitable[R | Settled[R]]]
+Emit = Callable[[ItemResult[S, R]], Awaitable[None]]
+
+
+async def fan_out(
+    source: Source[S],
+    *,
+    work: Work[S, R],
+    emit: Emit[S, R],
+    concurrency: int,
+    prepare: Prepare[S, R] | None = None,
+) -> None:
+    """Run ``work`` over every item of ``source``, at most ``concurrency`` at once.
+
+    ``await prepare(index, spec)`` runs first, in input order, and may settle an item without work
+    (a local validation failure, a journal hit) by returning its result. ``emit`` receives every
+    item's result exactly once.
+    """
+    items = aiter_source(source)
+    pending: dict[asyncio.Task[R | Settled[R]], tuple[int, S]] = {}
+    fatal: LivionKeyError | None = None
+    index = 0
+    try:
+        while True:
+            while fatal is None and len(pending) < concurrency:
+                try:
+                    spec = await anext(items)
+                except StopAsyncIteration:
+                    break
+                early = await prepare(index, spec) if prepare is not None else None
+                if early is not None:
+                    await emit(early)
+                else:
+                    pending[asyncio.ensure_future(work(spec))] = (index, spec)
+                index += 1
+            if not pending:
+                break
+            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                position, spec = pending.pop(task)
+                result = _result_of(position, spec, task)
+                if isinstance(result.error, FATAL_ERRORS) and fatal is None:
+                    fatal = result.error
+                    log.warning("stopping the batch: %s", type(fatal).__name__)
+                await emit(result)
+        if fatal is not None:
+            async for spec in items:
+                await emit(ItemResult(index, spec, Outcome.NOT_ATTEMPTED, error=fatal))
+                index += 1
+    except asyncio.CancelledError:
+        await _settle_after_cancel(pending, items, index, emit)
+        raise
+    finally:
+        for task in pending:
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await items.aclose()  # type: ignore[attr-defined]
+
+
+async def _settle_after_cancel(
+    pending: dict[asyncio.Task[R | Settled[R]], tuple[int, S]],
+    items: AsyncIterator[S],
+    index: int,
+    emit: Emit[S, R],
+) -> None:
+    """Cancelled: let in-flight items settle briefly, then report every item we can name."""
+    deadline = time.monotonic() + CANCEL_GRACE
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=CANCEL_GRACE)
+    for task, (position, spec) in list(pending.items()):
+        if task.done():
+            await emit(_result_of(position, spec, task))
+        else:
+            await emit(ItemResult(position, spec, Outcome.NOT_ATTEMPTED))
+        del pending[task]
+    # Name the items never pulled, as far as the source yields them promptly.
+    with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+        async with asyncio.timeout(max(0.05, deadline - time.monotonic() + 0.15)):
+            async for spec in items:
+                await emit(ItemResult(index, spec, Outcome.NOT_ATTEMPTED))
+                index += 1
+
+
+def _result_of(position: int, spec: S, task: asyncio.Task[R | Settled[R]]) -> ItemResult[S, R]:
+    if task.cancelled():
+        return ItemResult(position, spec, Outcome.NOT_ATTEMPTED)
+    error = task.exception()
+    if error is None:
+        value = task.result()
+        if isinstance(value, Settled):
+            return ItemResult(
+                position, spec, value.outcome, result=value.value, reconciled=value.reconciled
+            )
+        return ItemResult(position, spec, Outcome.SUCCEEDED, result=value)
+    if isinstance(error, LivionKeyError):
+        return ItemResult(position, spec, Outcome.FAILED, error=error)
+    if isinstance(error, Exception):
+        # A bug or an unexpected library error: still this item's failure, never a lost item.
+        wrapped = LivionKeyError(f"unexpected {type(error).__name__}: {error}")
+        wrapped.__cause__ = error
+        return ItemResult(position, spec, Outcome.FAILED, error=wrapped)
+    raise error

@@ -1,0 +1,52 @@
+"""Shared test set-up, including a small compatibility shim for aioresponses on aiohttp 3.14.
+
+aioresponses 0.7.9 builds ``ClientResponse`` without the ``stream_writer`` argument aiohttp 3.14
+requires, and feeds bodies into a ``StreamReader`` whose 64 KiB limit makes 3.14 call
+``pause_reading`` on a protocol without a transport (aioresponses issue #289, pull requests #288
+and #292). We do not pin aiohttp below its 3.14 security release to dodge that: the shim gives the
+missing argument a default (aiohttp itself always passes it) and raises the reader's limit.
+``tests/unit/test_aioresponses_shim.py`` fails loudly once aioresponses fixes this upstream, so
+the shim gets removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+from typing import Any
+
+import aiohttp
+import aiohttp.client_reqrep
+import aioresponses.core
+from aiohttp.client_proto import ResponseHandler
+from aiohttp.streams import StreamReader
+
+_original_init = aiohttp.ClientResponse.__init__
+
+
+class _NoStreamWriter:
+    """Stands in for the writer of a request that was never really sent."""
+
+    output_size = 0
+
+
+@functools.wraps(_original_init)
+def _init_with_default_writer(self: aiohttp.ClientResponse, *args: Any, **kwargs: Any) -> None:
+    kwargs.setdefault("stream_writer", _NoStreamWriter())
+    _original_init(self, *args, **kwargs)
+
+
+def _roomy_stream_reader(loop: asyncio.AbstractEventLoop | None = None) -> StreamReader:
+    protocol = ResponseHandler(loop=loop)  # type: ignore[arg-type]
+    return StreamReader(protocol, limit=2**30, loop=loop)  # type: ignore[arg-type]
+
+
+# True while aioresponses still builds responses without ``stream_writer``: the shim test reads it.
+UPSTREAM_PASSES_STREAM_WRITER = "stream_writer" in inspect.getsource(
+    aioresponses.core.RequestMatch._build_response
+)
+
+aiohttp.ClientResponse.__init__ = _init_with_default_writer  # type: ignore[method-assign]
+aiohttp.client_reqrep.ClientResponse.__init__ = _init_with_default_writer  # type: ignore[method-assign]
+aioresponses.core.stream_reader_factory = _roomy_stream_reader

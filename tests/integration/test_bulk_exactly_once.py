@@ -1,0 +1,238 @@
+"""Bulk creation against the simulator over loopback: exactly once, whatever the network does."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from livionkey_async import (
+    AuthenticationError,
+    BulkCancelled,
+    Contact,
+    ContractOverlapError,
+    ContractUpdate,
+    DuplicateContractError,
+    KeyRef,
+    LivionKeyClient,
+    NewContract,
+    NewKey,
+    Outcome,
+    ValidationError,
+)
+from livionkey_async.testing import Faults, SimConfig, Simulator
+
+START = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+
+
+def sim_config(devices: int = 4, keys: int = 5, **faults: float) -> SimConfig:
+    return SimConfig(
+        devices=devices,
+        keys=keys,
+        keyx_devices=0,
+        keypad_devices=0,
+        key20_devices=0,
+        faults=Faults(**faults),
+    )
+
+
+async def key_refs(client: LivionKeyClient) -> list[KeyRef]:
+    refs = []
+    for device in await client.devices.list():
+        refs.extend(
+            KeyRef(device.device_id, k.key_id) for k in await client.devices.keys(device.device_id)
+        )
+    return refs
+
+
+def spec(contract_id: str, ref: KeyRef, *, day: int = 0, **changes: object) -> NewContract:
+    values: dict[str, object] = {
+        "contract_id": contract_id,
+        "keys": [ref],
+        "start": START + timedelta(days=3 * day),
+        "end": START + timedelta(days=3 * day + 1),
+        "person": f"Guest {contract_id}",
+        "contacts": [Contact(email="guest@example.com", language="en-gb")],
+    }
+    values.update(changes)
+    return NewContract(**values)  # type: ignore[arg-type]
+
+
+async def test_600_contracts_exactly_once_through_dropped_connections_and_503s() -> None:
+    config = sim_config(devices=20, keys=30)
+    async with Simulator(config) as sim:
+        async with LivionKeyClient(config.email, config.password, base_url=sim.url) as client:
+            specs = [spec(f"booking-{i:04d}", ref) for i, ref in enumerate(await key_refs(client))]
+            assert len(specs) == 600
+            sim.faults.drop_after_commit_rate = 0.05
+            sim.faults.fail_rate = 0.03
+            report = await client.bulk.create_contracts(specs, concurrency=32)
+            sim.faults.drop_after_commit_rate = sim.faults.fail_rate = 0.0
+        assert len(report.succeeded) == 600, [str(r.error) for r in report.failed[:5]]
+        assert report.failed == [] and report.not_attempted == []
+        assert report.reconciled > 0  # some outcomes really were ambiguous
+        assert sim.stats.dropped > 0
+        grouped = sim.contracts_by_contract_id()
+        assert sorted(grouped) == sorted(s.contract_id for s in specs)
+        assert sim.duplicated_contract_ids() == {}
+        reported_ids = {r.result.id for r in report.succeeded if r.result is not None}
+        assert reported_ids == {group[0].object_id for group in grouped.values()}
+
+
+async def test_invalid_items_fail_locally_and_the_rest_go_on() -> None:
+    config = sim_config(devices=1, keys=4)
+    async with Simulator(config) as sim:
+        async with LivionKeyClient(config.email, config.password, base_url=sim.url) as client:
+            a, b, c, d = await key_refs(client)
+            specs = [
+                spec("ok-1", a),
+                spec("naive", b, start=datetime(2031, 1, 1), end=datetime(2031, 1, 2)),
+                spec("backwards", b, end=START - timedelta(hours=1)),
+                spec("perm-with-end", b, perm=True),
+                spec("bad-language", b, contacts=[Contact(language="xx")]),
+                spec("ok-1", c),  # contract_id used twice in the batch
+                spec("overlap", a, start=START + timedelta(hours=12)),  # a is private
+                spec("ok-2", a, day=1),  # same key, later window: fine
+                spec("ok-3", d),
+            ]
+            before = sim.stats.requests
+            report = await client.bulk.create_contracts(specs)
+        ok = sorted(r.spec.contract_id for r in report.succeeded)
+        assert ok == ["ok-1", "ok-2", "ok-3"]
+        failed = {r.index: type(r.error) for r in report.failed}
+        assert failed == {
+            1: ValidationError,
+            2: ValidationError,
+            3: ValidationError,
+            4: ValidationError,
+            5: ValidationError,
+            6: ContractOverlapError,
+        }
+        assert sorted(sim.contracts_by_contract_id()) == ["ok-1", "ok-2", "ok-3"]
+        # Three creates plus the key listing that tells private keys from shared ones.
+        assert sim.stats.requests - before <= 3 + 1 + 1
+
+
+async def test_rerun_without_journal_reconciles_and_a_different_contract_is_a_duplicate() -> None:
+    config = sim_config(devices=1, keys=2)
+    async with Simulator(config) as sim:
+        async with LivionKeyClient(config.email, config.password, base_url=sim.url) as client:
+            a, b = await key_refs(client)
+            first = await client.bulk.create_contracts([spec("r-1", a), spec("r-2", b)])
+            assert len(first.succeeded) == 2
+            again = await client.bulk.create_contracts(
+                [spec("r-1", a), spec("r-2", b, person="Someone Else")]
+            )
+        assert [r.spec.contract_id for r in again.succeeded] == ["r-1"]
+        assert again.succeeded[0].reconciled
+        assert again.succeeded[0].result is not None
+        assert again.succeeded[0].result.id == next(
+            r.result.id for r in first.succeeded if r.spec.contract_id == "r-1" and r.result
+        )
+        assert isinstance(again.failed[0].error, DuplicateContractError)
+        assert sim.duplicated_contract_ids() == {}
+
+
+async def test_journal_makes_a_rerun_skip_what_succeeded(tmp_path: Path) -> None:
+    journal = tmp_path / "job.jsonl"
+    config = sim_config(devices=2, keys=5)
+    async with Simulator(config) as sim:
+        async with LivionKeyClient(config.email, config.password, base_url=sim.url) as client:
+            specs = [spec(f"j-{i}", ref) for i, ref in enumerate(await key_refs(client))]
+            first = await client.bulk.create_contracts(specs[:6], journal=journal)
+            assert len(first.succeeded) == 6
+            created_before = sim.stats.contracts
+            second = await client.bulk.create_contracts(specs, journal=journal)
+        assert len(second.succeeded) == 10
+        assert sum(1 for r in second.succeeded if r.skipped) == 6
+        assert sim.stats.contracts - created_before == 4
+        text = journal.read_text()
+        assert text.count('"succeeded"') == 10
+        assert "pincode" not in text
+
+
+async def test_wrong_credentials_stop_the_batch_and_every_item_is_reported() -> None:
+    config = sim_config(devices=1, keys=5)
+    async with Simulator(config) as sim:
+        async with LivionKeyClient(config.email, "wrong-password", base_url=sim.url) as client:
+            refs = [KeyRef("00001", f"K{i}") for i in range(50)]
+            report = await client.bulk.create_contracts(
+                [spec(f"a-{i}", ref) for i, ref in enumerate(refs)], concurrency=4
+            )
+        assert report.total == 50
+        assert report.succeeded == []
+        assert all(isinstance(r.error, AuthenticationError) for r in report.failed)
+        assert 1 <= len(report.failed) <= 4
+        assert len(report.not_attempted) == 50 - len(report.failed)
+        assert sim.stats.logins <= 4
+
+
+async def test_cancelling_a_job_reports_every_item_and_loses_nothing() -> None:
+    config = sim_config(devices=2, keys=30, latency=0.05)
+    async with Simulator(config) as sim:
+        async with LivionKeyClient(config.email, config.password, base_url=sim.url) as client:
+            specs = [spec(f"c-{i}", ref) for i, ref in enumerate(await key_refs(client))]
+            job = asyncio.ensure_future(client.bulk.create_contracts(specs, concurrency=8))
+            while sim.stats.contracts < 10:
+                await asyncio.sleep(0.01)
+            job.cancel()
+            async with asyncio.timeout(5):
+                with pytest.raises(BulkCancelled) as cancelled:
+                    await job
+        report = cancelled.value.report
+        assert report.total == len(specs)
+        assert 10 <= len(report.succeeded) < len(specs)
+        assert len(report.not_attempted) > 0
+        on_server = set(sim.contracts_by_contract_id())
+        assert {r.spec.contract_id for r in report.succeeded} == on_server
+
+
+async def test_stream_yields_every_item_in_completion_order() -> None:
+    config = sim_config(devices=2, keys=5)
+    async with Simulator(config) as sim:
+        async with LivionKeyClient(config.email, config.password, base_url=sim.url) as client:
+            refs = await key_refs(client)
+
+            async def specs() -> AsyncIterator[NewContract]:
+                for i, ref in enumerate(refs):
+                    yield spec(f"s-{i}", ref)
+
+            seen = [item async for item in client.bulk.stream_create_contracts(specs())]
+        assert sorted(item.index for item in seen) == list(range(len(refs)))
+        assert all(item.outcome is Outcome.SUCCEEDED for item in seen)
+        assert len(sim.contracts_by_contract_id()) == len(refs)
+
+
+async def test_keys_updates_and_deletes_in_bulk() -> None:
+    config = sim_config(devices=1, keys=0)
+    async with Simulator(config) as sim:
+        async with LivionKeyClient(config.email, config.password, base_url=sim.url) as client:
+            (device,) = await client.devices.list()
+            new_keys = [
+                NewKey(key_id=f"N{i}", name=f"Flat {i}", device_id=device.device_id)
+                for i in range(12)
+            ]
+            sim.faults.drop_after_commit_rate = 0.2
+            keys_report = await client.bulk.create_keys(new_keys)
+            sim.faults.drop_after_commit_rate = 0.0
+            assert len(keys_report.succeeded) == 12, [str(r.error) for r in keys_report.failed]
+            listed = await client.devices.keys(device.device_id)
+            assert sorted(k.key_id for k in listed) == sorted(k.key_id for k in new_keys)
+
+            refs = [KeyRef(device.device_id, k.key_id) for k in new_keys]
+            made = await client.bulk.create_contracts(
+                [spec(f"u-{i}", r) for i, r in enumerate(refs)]
+            )
+            ids = [(r.result.id, r.spec.keys) for r in made.succeeded if r.result is not None]
+            updates = [(i, ContractUpdate(keys=k, person="Renamed")) for i, k in ids]
+            updated = await client.bulk.update_contracts(updates)
+            assert len(updated.succeeded) == 12
+            assert {c.person for c in await client.devices.contracts(device.device_id)} == {
+                "Renamed"
+            }
+            deleted = await client.bulk.delete_contracts([i for i, _ in ids])
+            assert len(deleted.succeeded) == 12
+            assert await client.devices.contracts(device.device_id) == []
