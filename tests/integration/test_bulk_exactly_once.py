@@ -6,15 +6,19 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from livionkey_async import (
     AuthenticationError,
     BulkCancelled,
+    BulkProgress,
+    BulkReport,
     Contact,
     ContractOverlapError,
     ContractUpdate,
+    CreatedContract,
     DuplicateContractError,
     KeyRef,
     LivionKeyClient,
@@ -28,19 +32,19 @@ from livionkey_async.testing import Faults, SimConfig, Simulator
 START = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
 
 
-def sim_config(devices: int = 4, keys: int = 5, **faults: float) -> SimConfig:
+def sim_config(devices: int = 4, keys: int = 5, faults: Faults | None = None) -> SimConfig:
     return SimConfig(
         devices=devices,
         keys=keys,
         keyx_devices=0,
         keypad_devices=0,
         key20_devices=0,
-        faults=Faults(**faults),
+        faults=faults or Faults(),
     )
 
 
 async def key_refs(client: LivionKeyClient) -> list[KeyRef]:
-    refs = []
+    refs: list[KeyRef] = []
     for device in await client.devices.list():
         refs.extend(
             KeyRef(device.device_id, k.key_id) for k in await client.devices.keys(device.device_id)
@@ -72,7 +76,8 @@ async def test_600_contracts_exactly_once_through_dropped_connections_and_503s()
             report = await client.bulk.create_contracts(specs, concurrency=32)
             sim.faults.drop_after_commit_rate = sim.faults.fail_rate = 0.0
         assert len(report.succeeded) == 600, [str(r.error) for r in report.failed[:5]]
-        assert report.failed == [] and report.not_attempted == []
+        assert report.failed == []
+        assert report.not_attempted == []
         assert report.reconciled > 0  # some outcomes really were ambiguous
         assert sim.stats.dropped > 0
         grouped = sim.contracts_by_contract_id()
@@ -92,7 +97,7 @@ async def test_invalid_items_fail_locally_and_the_rest_go_on() -> None:
                 spec("naive", b, start=datetime(2031, 1, 1), end=datetime(2031, 1, 2)),
                 spec("backwards", b, end=START - timedelta(hours=1)),
                 spec("perm-with-end", b, perm=True),
-                spec("bad-language", b, contacts=[Contact(language="xx")]),
+                spec("bad-language", b, contacts=[Contact(language="xx")]),  # type: ignore[arg-type]
                 spec("ok-1", c),  # contract_id used twice in the batch
                 spec("overlap", a, start=START + timedelta(hours=12)),  # a is private
                 spec("ok-2", a, day=1),  # same key, later window: fine
@@ -171,18 +176,25 @@ async def test_wrong_credentials_stop_the_batch_and_every_item_is_reported() -> 
 
 
 async def test_cancelling_a_job_reports_every_item_and_loses_nothing() -> None:
-    config = sim_config(devices=2, keys=30, latency=0.05)
+    config = sim_config(devices=2, keys=30, faults=Faults(latency=0.05))
     async with Simulator(config) as sim:
         async with LivionKeyClient(config.email, config.password, base_url=sim.url) as client:
             specs = [spec(f"c-{i}", ref) for i, ref in enumerate(await key_refs(client))]
-            job = asyncio.ensure_future(client.bulk.create_contracts(specs, concurrency=8))
-            while sim.stats.contracts < 10:
-                await asyncio.sleep(0.01)
+            ten_done = asyncio.Event()
+
+            def progress(state: BulkProgress) -> None:
+                if state.succeeded >= 10:
+                    ten_done.set()
+
+            job = asyncio.ensure_future(
+                client.bulk.create_contracts(specs, concurrency=8, on_progress=progress)
+            )
+            await ten_done.wait()
             job.cancel()
             async with asyncio.timeout(5):
                 with pytest.raises(BulkCancelled) as cancelled:
                     await job
-        report = cancelled.value.report
+        report = cast(BulkReport[NewContract, CreatedContract], cancelled.value.report)
         assert report.total == len(specs)
         assert 10 <= len(report.succeeded) < len(specs)
         assert len(report.not_attempted) > 0
@@ -208,31 +220,28 @@ async def test_stream_yields_every_item_in_completion_order() -> None:
 
 async def test_keys_updates_and_deletes_in_bulk() -> None:
     config = sim_config(devices=1, keys=0)
-    async with Simulator(config) as sim:
-        async with LivionKeyClient(config.email, config.password, base_url=sim.url) as client:
-            (device,) = await client.devices.list()
-            new_keys = [
-                NewKey(key_id=f"N{i}", name=f"Flat {i}", device_id=device.device_id)
-                for i in range(12)
-            ]
-            sim.faults.drop_after_commit_rate = 0.2
-            keys_report = await client.bulk.create_keys(new_keys)
-            sim.faults.drop_after_commit_rate = 0.0
-            assert len(keys_report.succeeded) == 12, [str(r.error) for r in keys_report.failed]
-            listed = await client.devices.keys(device.device_id)
-            assert sorted(k.key_id for k in listed) == sorted(k.key_id for k in new_keys)
+    async with (
+        Simulator(config) as sim,
+        LivionKeyClient(config.email, config.password, base_url=sim.url) as client,
+    ):
+        (device,) = await client.devices.list()
+        new_keys = [
+            NewKey(key_id=f"N{i}", name=f"Flat {i}", device_id=device.device_id) for i in range(12)
+        ]
+        sim.faults.drop_after_commit_rate = 0.2
+        keys_report = await client.bulk.create_keys(new_keys)
+        sim.faults.drop_after_commit_rate = 0.0
+        assert len(keys_report.succeeded) == 12, [str(r.error) for r in keys_report.failed]
+        listed = await client.devices.keys(device.device_id)
+        assert sorted(k.key_id for k in listed) == sorted(k.key_id for k in new_keys)
 
-            refs = [KeyRef(device.device_id, k.key_id) for k in new_keys]
-            made = await client.bulk.create_contracts(
-                [spec(f"u-{i}", r) for i, r in enumerate(refs)]
-            )
-            ids = [(r.result.id, r.spec.keys) for r in made.succeeded if r.result is not None]
-            updates = [(i, ContractUpdate(keys=k, person="Renamed")) for i, k in ids]
-            updated = await client.bulk.update_contracts(updates)
-            assert len(updated.succeeded) == 12
-            assert {c.person for c in await client.devices.contracts(device.device_id)} == {
-                "Renamed"
-            }
-            deleted = await client.bulk.delete_contracts([i for i, _ in ids])
-            assert len(deleted.succeeded) == 12
-            assert await client.devices.contracts(device.device_id) == []
+        refs = [KeyRef(device.device_id, k.key_id) for k in new_keys]
+        made = await client.bulk.create_contracts([spec(f"u-{i}", r) for i, r in enumerate(refs)])
+        ids = [(r.result.id, r.spec.keys) for r in made.succeeded if r.result is not None]
+        updates = [(i, ContractUpdate(keys=k, person="Renamed")) for i, k in ids]
+        updated = await client.bulk.update_contracts(updates)
+        assert len(updated.succeeded) == 12
+        assert {c.person for c in await client.devices.contracts(device.device_id)} == {"Renamed"}
+        deleted = await client.bulk.delete_contracts([i for i, _ in ids])
+        assert len(deleted.succeeded) == 12
+        assert await client.devices.contracts(device.device_id) == []
