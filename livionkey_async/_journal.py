@@ -57,7 +57,10 @@ class Journal:
         """Append one finished item; flushed at once so a crash loses at most this line."""
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            torn = _ends_mid_line(self.path)
             self._file = self.path.open("a", encoding="utf-8")
+            if torn:
+                self._file.write("\n")  # end the line a crash left half-written
         entry: dict[str, Any] = {
             "key": key,
             "outcome": outcome,
@@ -76,3 +79,11 @@ class Journal:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def _ends_mid_line(path: Path) -> bool:
+    if not path.exists() or path.stat().st_size == 0:
+        return False
+    with path.open("rb") as data:
+        data.seek(-1, os.SEEK_END)
+        return data.read(1) != b"\n"

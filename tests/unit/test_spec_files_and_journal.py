@@ -1,0 +1,88 @@
+"""Job files (CSV, JSON lines) and the resumable journal."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from livionkey_async import KeyRef
+from livionkey_async._journal import Journal
+from livionkey_async._spec_files import SpecFileError, read_spec_file
+
+CSV = """contract_id,device_id,key_id,start,end,person,email,language,send_email,pincode
+b-1,00001,A0001,2031-01-01T12:00:00Z,2031-01-02T12:00:00Z,John Doe,j@example.com,en-gb,yes,
+b-2,00001,A0002,2031-01-01T12:00:00+02:00,2031-01-02T12:00:00+02:00,Jane Roe,,,,123456
+"""
+
+
+def test_csv_rows_become_checked_contracts() -> None:
+    first, second = read_spec_file("job.csv", CSV.splitlines(keepends=True))
+    assert first.contract_id == "b-1"
+    assert first.keys == (KeyRef("00001", "A0001"),)
+    assert first.start == datetime(2031, 1, 1, 12, tzinfo=UTC)
+    assert first.contacts[0].email == "j@example.com"
+    assert first.contacts[0].send_email is True
+    assert second.contacts == ()
+    assert second.pincode == "123456"
+    assert second.start == datetime(2031, 1, 1, 10, tzinfo=UTC)
+
+
+def test_several_keys_and_json_lines() -> None:
+    row = {
+        "contract_id": "m-1",
+        "keys": [{"device_id": "1", "key_id": "A"}, {"device_id": "2", "key_id": "B"}],
+        "start": "2031-01-01T12:00:00Z",
+        "perm": True,
+        "person": "P",
+    }
+    (spec,) = read_spec_file("job.jsonl", [json.dumps(row), ""])
+    assert spec.keys == (KeyRef("1", "A"), KeyRef("2", "B"))
+    assert spec.perm
+    (csv_spec,) = read_spec_file(
+        "job.csv", ["contract_id,keys,start,perm,person\n", "m-2,1/A;2/B,2031-01-01T00:00Z,1,P\n"]
+    )
+    assert csv_spec.keys == (KeyRef("1", "A"), KeyRef("2", "B"))
+
+
+def test_every_bad_row_is_reported_with_its_line_before_anything_is_sent() -> None:
+    text = (
+        "contract_id,device_id,key_id,start,end,person,language\n"
+        "ok,1,A,2031-01-01T00:00Z,2031-01-02T00:00Z,P,\n"
+        "naive,1,A,2031-01-01T00:00,2031-01-02T00:00,P,\n"
+        "lang,1,A,2031-01-01T00:00Z,2031-01-02T00:00Z,P,xx-xx\n"
+        ",1,A,2031-01-01T00:00Z,,P,\n"
+        "nokey,1,,2031-01-01T00:00Z,2031-01-02T00:00Z,P,\n"
+    )
+    with pytest.raises(SpecFileError) as caught:
+        read_spec_file("job.csv", text.splitlines(keepends=True))
+    problems = caught.value.problems
+    assert [p.split(":")[0] for p in problems] == ["line 3", "line 4", "line 5", "line 6"]
+    assert "timezone" in problems[0]
+    assert "language" in problems[1]
+
+
+def test_unknown_columns_are_refused() -> None:
+    with pytest.raises(SpecFileError, match="unknown column"):
+        read_spec_file("job.csv", ["contract_id,colour\n", "a,red\n"])
+
+
+def test_journal_records_and_reads_back_only_successes(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "journal.jsonl"
+    with Journal(path) as journal:
+        journal.record("a", "succeeded", object_id="obj-a")
+        journal.record("b", "failed", error="ServerError")
+        assert journal.succeeded("a") is not None
+    with path.open("a") as torn:
+        torn.write('{"key": "c", "outc')  # a crash mid-line
+    again = Journal(path)
+    entry = again.succeeded("a")
+    assert entry is not None
+    assert entry["id"] == "obj-a"
+    assert again.succeeded("b") is None
+    assert again.succeeded("c") is None
+    again.record("d", "succeeded", object_id="obj-d")
+    again.close()
+    assert Journal(path).succeeded("d") is not None
