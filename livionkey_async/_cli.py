@@ -1,0 +1,42 @@
+"""The ``livionkey-async`` command line: one subcommand per job, dispatched by argparse."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+
+from . import _cli_ops, _demo
+from .testing import _command as sim_command
+
+__all__ = ["main"]
+
+Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+
+COMMANDS: dict[str, tuple[str, Command]] = {
+    **{name: (summary, (add, run)) for name, (summary, add, run) in _cli_ops.COMMANDS.items()},
+    "sim": ("run the LivionKey API V1 simulator", (sim_command.add_arguments, sim_command.run)),
+    "demo": (
+        "provision 20 automats x 30 keys on the embedded simulator, exactly once",
+        (_demo.add_arguments, _demo.run),
+    ),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="livionkey-async", description="An asyncio client and simulator for LivionKey API V1."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (summary, (add_arguments, _)) in COMMANDS.items():
+        add_arguments(commands.add_parser(name, help=summary, description=summary))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _, (_, run) = COMMANDS[args.command]
+    return run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,24 @@
+"""A faithful, stateful LivionKey API V1 simulator, for tests, demos and benchmarks.
+
+The real service cannot be asked to time out, drop a connection after committing a contract, or
+throttle on cue, and it holds real automats. This one runs in-process on a loopback socket, knows
+every V1 endpoint, rule and error message of the wire contract, and has fault knobs for the
+failures a client must survive. Three ways in::
+
+    async with Simulator(SimConfig(devices=20, keys=10)) as sim: ...   # in process
+    livionkey-async sim --port 8080 --fail-rate 0.05                    # from the shell
+    async def test_x(livionkey_sim, livionkey_client): ...             # the pytest plugin
+"""
+
+from ._server import Simulator
+from ._state import AccountConfig, Faults, SimConfig, SimContract, SimError, SimStats
+
+__all__ = [
+    "AccountConfig",
+    "Faults",
+    "SimConfig",
+    "SimContract",
+    "SimError",
+    "SimStats",
+    "Simulator",
+]

@@ -1,0 +1,167 @@
+"""The ``sim`` subcommand: run the simulator in the foreground until Ctrl-C or SIGTERM.
+
+Lets an operator (or another language's test suite) point a client at a local LivionKey with
+chosen data, limits and faults, without writing Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from ._server import Simulator
+from ._state import Faults, SimConfig
+
+__all__ = ["add_arguments", "run"]
+
+
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be within 0..1, not {text}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, not {text}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, not {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, not {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, not {text}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the ``sim`` flags on ``parser``."""
+    defaults = SimConfig()
+    serve = parser.add_argument_group("server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    serve.add_argument(
+        "--port", type=int, default=8080, help="port, 0 = any free one (%(default)s)"
+    )
+    serve.add_argument("--access-log", action="store_true", help="log every request to stderr")
+    data = parser.add_argument_group("seeded data")
+    data.add_argument("--devices", type=_count, default=defaults.devices, help="key30 automats")
+    data.add_argument(
+        "--keys", type=_count, default=defaults.keys, help="keys per key30 automat (0..30)"
+    )
+    data.add_argument("--email", default=defaults.email, help="account email (%(default)s)")
+    data.add_argument("--password", default=defaults.password, help="account password")
+    data.add_argument("--seed", type=int, default=defaults.seed, help="seed of data and faults")
+    data.add_argument(
+        "--token-lifetime",
+        type=_positive,
+        default=defaults.token_lifetime,
+        metavar="SECONDS",
+        help="login token lifetime (%(default)s)",
+    )
+    limits = parser.add_argument_group("rate limit (per account; off unless --rate)")
+    limits.add_argument("--rate", type=_positive, default=None, help="requests per second")
+    limits.add_argument("--burst", type=_positive_int, default=None, help="bucket size")
+    limits.add_argument(
+        "--rate-limit-headers",
+        action="store_true",
+        help="send RateLimit/RateLimit-Policy and X-RateLimit-* headers",
+    )
+    faults = parser.add_argument_group("faults (all off by default)")
+    faults.add_argument("--latency", type=_non_negative, default=0.0, metavar="S")
+    faults.add_argument("--jitter", type=_non_negative, default=0.0, metavar="S")
+    faults.add_argument("--fail-rate", type=_probability, default=0.0, metavar="P")
+    faults.add_argument("--drop-rate", type=_probability, default=0.0, metavar="P")
+    faults.add_argument("--drop-after-commit-rate", type=_probability, default=0.0, metavar="P")
+    faults.add_argument("--slow-rate", type=_probability, default=0.0, metavar="P")
+    faults.add_argument("--slow-seconds", type=_non_negative, default=30.0, metavar="S")
+
+
+def config_from_args(args: argparse.Namespace) -> SimConfig:
+    """The :class:`SimConfig` the parsed flags describe."""
+    return SimConfig(
+        host=args.host,
+        port=args.port,
+        access_log=args.access_log,
+        devices=args.devices,
+        keys=args.keys,
+        email=args.email,
+        password=args.password,
+        seed=args.seed,
+        token_lifetime=args.token_lifetime,
+        rate=args.rate,
+        burst=args.burst,
+        rate_limit_headers=args.rate_limit_headers,
+        faults=Faults(
+            latency=args.latency,
+            jitter=args.jitter,
+            fail_rate=args.fail_rate,
+            drop_rate=args.drop_rate,
+            drop_after_commit_rate=args.drop_after_commit_rate,
+            slow_rate=args.slow_rate,
+            slow_seconds=args.slow_seconds,
+        ),
+    )
+
+
+async def _serve(config: SimConfig) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - Windows: Ctrl-C raises
+            continue
+        handled.append(sig)
+    try:
+        async with Simulator(config) as sim:
+            devices = ", ".join(
+                f"{d.device_id} ({d.product}, {len(d.keys)} keys)"
+                for d in sim.state.devices.values()
+            )
+            print(f"LivionKey simulator listening on {sim.url}", flush=True)
+            print(f"  email:    {config.email}", flush=True)
+            print(f"  password: {config.password}", flush=True)
+            print(f"  devices:  {devices}", flush=True)
+            print(f"  control:  {sim.url}/_sim/stats, /_sim/faults, /_sim/reset", flush=True)
+            print("Press Ctrl-C to stop.", flush=True)
+            await stop.wait()
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+    print("simulator stopped", flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until Ctrl-C or SIGTERM; 0 on a clean stop, 2 on a bad configuration."""
+    try:
+        config = config_from_args(args)
+    except ValueError as exc:
+        print(f"sim: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_serve(config))
+    except OSError as exc:
+        print(f"sim: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,56 @@
+"""Pytest fixtures that start the LivionKey simulator (registered through the ``pytest11`` entry).
+
+- ``livionkey_sim_config``: the :class:`SimConfig` to start with; override it in a test module or
+  ``conftest.py`` to choose devices, keys, limits or faults.
+- ``livionkey_sim``: a running :class:`Simulator` (a fresh one per test).
+- ``livionkey_client``: a ``LivionKeyClient`` logged in to that simulator, as an async context.
+
+The async fixtures need pytest-asyncio; without it this plugin defines nothing, so installing
+livionkey-async never breaks a project's own pytest run. Heavy imports happen inside the fixtures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from livionkey_async import LivionKeyClient  # type: ignore[attr-defined, unused-ignore]
+
+    from ._server import Simulator
+    from ._state import SimConfig
+
+try:
+    import pytest_asyncio
+except ImportError:  # pragma: no cover - exercised by a test that hides pytest_asyncio
+    HAVE_PYTEST_ASYNCIO = False
+else:
+    HAVE_PYTEST_ASYNCIO = True
+
+if HAVE_PYTEST_ASYNCIO:
+
+    @pytest.fixture
+    def livionkey_sim_config() -> SimConfig:
+        """The simulator's configuration; override this fixture to change it."""
+        from ._state import SimConfig
+
+        return SimConfig()
+
+    @pytest_asyncio.fixture
+    async def livionkey_sim(livionkey_sim_config: SimConfig) -> AsyncIterator[Simulator]:
+        """A simulator serving on a free loopback port for the duration of one test."""
+        from ._server import Simulator
+
+        async with Simulator(livionkey_sim_config) as sim:
+            yield sim
+
+    @pytest_asyncio.fixture
+    async def livionkey_client(livionkey_sim: Simulator) -> AsyncIterator[LivionKeyClient]:
+        """A ``LivionKeyClient`` for the simulator's primary account, entered and closed."""
+        from livionkey_async import LivionKeyClient
+
+        config = livionkey_sim.config
+        async with LivionKeyClient(config.email, config.password, base_url=livionkey_sim.url) as c:
+            yield c
