@@ -33,6 +33,7 @@ class TokenHolder:
         "_expires_at",
         "_hard_at",
         "_login",
+        "_previous",
         "_refresh_margin",
         "_soft_at",
         "_task",
@@ -53,6 +54,7 @@ class TokenHolder:
         self._clock = clock
         self._wall_clock = wall_clock
         self._token: str | None = None
+        self._previous: str | None = None
         self._expires_at = 0.0
         self._soft_at = 0.0
         self._hard_at = 0.0
@@ -79,6 +81,10 @@ class TokenHolder:
         # shield: a caller that is cancelled must not cancel the login the others wait for.
         return await asyncio.shield(task)
 
+    def secrets(self) -> tuple[str, ...]:
+        """The current and the previous token: what an echoing server could send back."""
+        return tuple(t for t in (self._token, self._previous) if t is not None)
+
     def invalidate(self, token: str) -> None:
         """The server refused ``token``: forget it, unless a newer one replaced it already."""
         if self._token == token:
@@ -103,7 +109,7 @@ class TokenHolder:
         # A short-lived token shrinks the margins, so it is not refreshed on every request.
         soft = min(self._refresh_margin, lifetime / 4)
         hard = min(30.0, soft / 2)
-        self._token = result.token
+        self._previous, self._token = self._token, result.token
         self._expires_at = started + lifetime
         self._soft_at = self._expires_at - soft
         self._hard_at = self._expires_at - hard

@@ -122,6 +122,7 @@ class LivionKeyClient:
             self._login, refresh_margin=refresh_margin, clock=clock, wall_clock=wall_clock
         )
         self._transport.auth = self._auth
+        self._transport.secrets = lambda: (password, *self._auth.secrets())
         self.devices = Devices(self._transport)
         self.keys = Keys(self._transport, self.devices)
         self.contracts = Contracts(self._transport, self.devices)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 __all__ = [
     "AmbiguousOutcomeError",
@@ -194,8 +194,12 @@ _SECRETISH = re.compile(
 )
 
 
-def redact(text: str) -> str:
-    """Hide anything in ``text`` that looks like a credential, so it can be shown or logged."""
+def redact(text: str, known: Iterable[str] = ()) -> str:
+    """Hide anything in ``text`` that looks like a credential, and every ``known`` secret
+    (the client's own password and tokens, should the server echo them), so it can be shown."""
+    for secret in known:
+        if len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
 
     def _hide(match: re.Match[str]) -> str:
         prefix = match.group(1) or match.group(2) or ""
@@ -204,18 +208,19 @@ def redact(text: str) -> str:
     return _SECRETISH.sub(_hide, text)
 
 
-def message_of(body: str) -> str:
+def message_of(body: str, known: Iterable[str] = ()) -> str:
     """The human message in an error body: JSON ``{"message": ...}`` or the plain text itself."""
+    known = tuple(known)
     text = body.strip()
     if text.startswith("{"):
         try:
             data = json.loads(text)
         except ValueError:
-            return redact(text)
+            return redact(text, known)
         if isinstance(data, Mapping):
             for field in ("message", "error"):
                 if isinstance(data.get(field), str):
-                    return redact(data[field])
+                    return redact(data[field], known)
     if text.startswith('"') and text.endswith('"'):
         try:
             decoded = json.loads(text)
@@ -223,14 +228,17 @@ def message_of(body: str) -> str:
             decoded = None
         if isinstance(decoded, str):
             text = decoded
-    return redact(text) or "(no message)"
+    return redact(text, known) or "(no message)"
 
 
 def error_from_response(
-    status: int, body: str, *, retry_after: float | None = None
+    status: int, body: str, *, retry_after: float | None = None, known: Iterable[str] = ()
 ) -> LivionKeyError:
-    """Map one non-2xx answer (status and body text) to the matching typed error."""
-    message = message_of(body)
+    """Map one non-2xx answer (status and body text) to the matching typed error.
+
+    ``known``: secrets to scrub from the message should the server echo them.
+    """
+    message = message_of(body, known)
     lowered = message.lower()
     if status == 429:
         return RateLimitedError(message, status=status, retry_after=retry_after)

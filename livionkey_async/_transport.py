@@ -18,7 +18,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -79,6 +79,14 @@ class _NotSent(TransportError):
     """The connection failed before any byte of the request left: always safe to retry."""
 
 
+class _LoginFailed(Exception):
+    """Carries a login failure through the retry loop of the request that needed the token."""
+
+    def __init__(self, error: LivionKeyError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 class Transport:
     """Sends ``Call``s for one client; owns (or borrows) its aiohttp session."""
 
@@ -104,6 +112,8 @@ class Transport:
         self.pacer = pacer
         self.counters = counters
         self.auth: TokenHolder | None = None
+        # What to scrub from error messages should the server echo it (password, tokens).
+        self.secrets: Callable[[], Iterable[str]] = tuple
         self._budget = budget
         self._timeout = aiohttp.ClientTimeout(
             total=None, connect=None, sock_connect=timeout, sock_read=timeout
@@ -153,36 +163,48 @@ class Transport:
             before_sleep=lambda state: self._before_sleep(call, state),
             reraise=True,
         )
-        async for attempt in retrying:
-            with attempt:
-                number = attempt.retry_state.attempt_number
-                try:
-                    return await self._attempt(call, number)
-                except NotFoundError:
-                    if call.gone_is_done and number > 1:
-                        log.debug(
-                            "%s %s: already gone after a resend, done", call.method, call.path
-                        )
-                        return None
-                    raise
+        maybe_applied = False  # an earlier attempt may have reached the server
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    try:
+                        return await self._attempt(call, attempt.retry_state.attempt_number)
+                    except NotFoundError:
+                        if call.gone_is_done and maybe_applied:
+                            log.debug("%s %s: gone after a resend, done", call.method, call.path)
+                            return None
+                        raise
+                    except (TransportError, ServerError) as exc:
+                        maybe_applied = maybe_applied or not isinstance(exc, _NotSent)
+                        raise
+        except _LoginFailed as failed:
+            raise failed.error from None
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     async def _attempt(self, call: Call, number: int) -> Any:
         token: str | None = None
         if call.authenticated:
-            assert self.auth is not None, "Transport.auth must be set before authenticated calls"
-            token = await self.auth.token()
+            token = await self._token()
         answer = await self._exchange(call, token, number)
         if answer.status == 401 and token is not None and self.auth is not None:
             # Livion: on a 401 drop the token, log in again and retry the request once.
             self.counters.unauthorized += 1
             self.auth.invalidate(token)
-            token = await self.auth.token()
+            token = await self._token()
             answer = await self._exchange(call, token, number)
             if answer.status == 401:
                 self.counters.unauthorized += 1
-                raise AuthenticationError(message_of(_text(answer.body)), status=401)
+                message = message_of(_text(answer.body), self.secrets())
+                raise AuthenticationError(message, status=401)
         return self._interpret(call, answer)
+
+    async def _token(self) -> str:
+        """A token; a failed login went through its own retries, so it is not retried again."""
+        assert self.auth is not None, "Transport.auth must be set before authenticated calls"
+        try:
+            return await self.auth.token()
+        except LivionKeyError as exc:
+            raise _LoginFailed(exc) from None
 
     def _interpret(self, call: Call, answer: _Answer) -> Any:
         if 200 <= answer.status < 300:
@@ -191,7 +213,8 @@ class Transport:
         text = _text(answer.body)
         if answer.status >= 500 and not call.idempotent:
             raise AmbiguousOutcomeError(
-                f"{call.method} {call.path} answered {answer.status} ({message_of(text)}): "
+                f"{call.method} {call.path} answered {answer.status} "
+                f"({message_of(text, self.secrets())}): "
                 "it may or may not have been applied",
                 method=call.method,
                 path=call.path,
@@ -199,7 +222,9 @@ class Transport:
             )
         if answer.status < 500 and answer.status != 429:
             self._budget.refund()
-        raise error_from_response(answer.status, text, retry_after=answer.hint.retry_after)
+        raise error_from_response(
+            answer.status, text, retry_after=answer.hint.retry_after, known=self.secrets()
+        )
 
     async def _exchange(self, call: Call, token: str | None, attempt: int) -> _Answer:
         """One HTTP exchange: paced, within a connection slot, its body read in full."""

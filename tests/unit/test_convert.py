@@ -76,7 +76,8 @@ def test_device_list_shape_uses_device_id() -> None:
     )
     assert devices[0].device_id == "00053"
     assert devices[0].tag == ("a", "b")
-    assert devices[0].synced is not None and devices[0].synced.timestamp == T0
+    assert devices[0].synced is not None
+    assert devices[0].synced.timestamp == T0
 
 
 def test_device_page_shape_uses_id_and_string_locker_index() -> None:
@@ -108,7 +109,8 @@ def test_device_page_shape_uses_id_and_string_locker_index() -> None:
     assert (device.device_id, device.product, device.tag) == ("00053", "key30", ("lobby",))
     assert device.lockers is not None
     assert device.lockers[0].locker_index == 7
-    assert device.lockers[0].key is not None and device.lockers[0].key.name == "Flat 12"
+    assert device.lockers[0].key is not None
+    assert device.lockers[0].key.name == "Flat 12"
     assert page.page_info.has_next is True
 
 
@@ -176,7 +178,8 @@ def test_key_event() -> None:
         KeyEvent,
     )
     assert event.action == "key-fetched"
-    assert event.data is not None and event.data.after is not None
+    assert event.data is not None
+    assert event.data.after is not None
     assert event.data.after.locker_index == 3
 
 
