@@ -19,7 +19,7 @@ from typing import Any
 
 from ._assumptions import DEFAULT_BASE_URL
 from ._bulk import BulkCancelled, BulkReport
-from ._cli_output import bulk_progress, print_json, print_report, print_table
+from ._cli_output import bulk_progress, error_name, print_json, print_report, print_table
 from ._client import LivionKeyClient
 from ._errors import LivionKeyError
 from ._fanout import ItemResult
@@ -72,7 +72,10 @@ def _run(
         try:
             return asyncio.run(main())
         except LivionKeyError as exc:
-            print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+            print(f"error: {error_name(exc)}: {exc}", file=sys.stderr)
+            return 1
+        except OSError as exc:  # a file given on the command line (input, --journal, --report)
+            print(f"error: {exc}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:
             return 130
@@ -240,8 +243,16 @@ def _add_bulk(parser: argparse.ArgumentParser) -> None:
 
 
 async def _bulk(client: LivionKeyClient, args: argparse.Namespace) -> int:
-    with args.file.open(encoding="utf-8", newline="") as lines:
-        specs = read_spec_file(args.file.name, lines)
+    try:
+        # utf-8-sig: spreadsheets save "CSV UTF-8" with a byte-order mark before the header.
+        with args.file.open(encoding="utf-8-sig", newline="") as lines:
+            specs = read_spec_file(args.file.name, lines)
+    except UnicodeDecodeError as exc:
+        print(
+            f"error: {args.file} is not UTF-8 text ({exc.reason} at byte {exc.start})",
+            file=sys.stderr,
+        )
+        return 1
     report = await run_bulk_contracts(
         client, specs, concurrency=args.concurrency, journal=args.journal, quiet=args.json
     )
@@ -304,7 +315,7 @@ def write_report(path: Path, report: BulkReport[Any, Any]) -> None:
                         "id": getattr(item.result, "id", None),
                         "reconciled": item.reconciled,
                         "skipped": item.skipped,
-                        "error": None if item.error is None else type(item.error).__name__,
+                        "error": None if item.error is None else error_name(item.error),
                         "message": None if item.error is None else item.error.message,
                     }
                 )

@@ -15,7 +15,14 @@ from typing import Any
 from ._bulk import BulkProgress, BulkReport
 from ._convert import unstructure
 
-__all__ = ["bulk_progress", "print_json", "print_report", "print_table", "rich_console"]
+__all__ = [
+    "bulk_progress",
+    "error_name",
+    "print_json",
+    "print_report",
+    "print_table",
+    "rich_console",
+]
 
 
 def rich_console(stderr: bool = False) -> Any:
@@ -27,9 +34,29 @@ def rich_console(stderr: bool = False) -> Any:
     return Console(stderr=stderr)
 
 
+def error_name(error: object) -> str:
+    """The error's nearest public class name (``TransportError``, not a private ``_NotSent``)."""
+    for cls in type(error).__mro__:
+        if not cls.__name__.startswith("_"):
+            return cls.__name__
+    return type(error).__name__  # pragma: no cover - object itself is public
+
+
+# Wire names of secrets a listing must not print (``contract pincode`` shows the one asked for).
+SECRET_FIELDS = frozenset({"pincode", "keyCode", "backupCodes"})
+
+
 def print_json(value: object) -> None:
-    """Models, lists of models or plain data, as indented JSON on stdout."""
-    print(json.dumps(unstructure(value), indent=2, default=str))
+    """Models, lists of models or plain data, as indented JSON on stdout, secrets left out."""
+    print(json.dumps(_without_secrets(unstructure(value)), indent=2, default=str))
+
+
+def _without_secrets(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _without_secrets(v) for k, v in data.items() if k not in SECRET_FIELDS}
+    if isinstance(data, list):
+        return [_without_secrets(item) for item in data]
+    return data
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
@@ -89,7 +116,7 @@ def print_report(title: str, report: BulkReport[Any, Any], extra: dict[str, obje
     print_table(title, ("", "value"), rows)
     if report.failed:
         failures = [
-            (item.index, _label(item.spec), type(item.error).__name__, str(item.error))
+            (item.index, _label(item.spec), error_name(item.error), str(item.error))
             for item in report.failed[:10]
         ]
         print_table("first failures", ("item", "spec", "error", "message"), failures)
