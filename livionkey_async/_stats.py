@@ -30,7 +30,8 @@ class ClientStats:
     """A snapshot of a client's counters.
 
     ``requests`` counts every HTTP exchange sent (logins and retries included); ``throttled`` the
-    429s received; ``retries`` the attempts after a first one; ``current_rate`` the pacing rate in
+    429s received; ``retries`` the attempts after a first one; ``failures`` the calls that ended in
+    an error (after their retries); ``current_rate`` the pacing rate in
     requests per second (``None`` while unpaced); ``paused_seconds`` how long 429 pauses held
     the client.
     """

@@ -178,7 +178,11 @@ class Transport:
                         maybe_applied = maybe_applied or not isinstance(exc, _NotSent)
                         raise
         except _LoginFailed as failed:
+            self.counters.failures += 1
             raise failed.error from None
+        except LivionKeyError:
+            self.counters.failures += 1
+            raise
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     async def _attempt(self, call: Call, number: int) -> Any:
@@ -231,10 +235,10 @@ class Transport:
         sent_at = await self.pacer.acquire()
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
         url = self.base_url.join(URL(call.path.lstrip("/")))
-        started = self._clock()
         status: int | None = None
         error: BaseException | None = None
         async with self._slots:
+            started = self._clock()
             counters = self.counters
             counters.requests += 1
             counters.in_flight += 1
