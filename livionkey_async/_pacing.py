@@ -9,9 +9,9 @@ a :class:`~._ratelimit_headers.RateLimitHint`.
 **Pacing** is a GCRA (a token bucket kept as one "theoretical arrival time") with a burst of
 ``burst`` requests, one by default: a ceiling of R requests per second means requests leave evenly
 spaced, never R at once. Each caller reserves its own slot synchronously and then sleeps until it,
-so concurrent callers spread out instead of waking in a herd. A waiter naps at most half of its
-remaining wait, so a change of plan meanwhile (a pause, a slowdown, a much faster rate) reaches it
-soon; it then takes a fresh slot, in the order the old slots were taken. So after a 429 every
+so concurrent callers spread out instead of waking in a herd. A change of plan (a pause, a
+slowdown, a much faster rate) wakes every waiter at once; each then takes a fresh slot, in the
+order the old slots were taken. So after a 429 every
 caller, queued ones included, waits out the pause, and the queue leaves it evenly spaced.
 
 **Finding the limit** (``rate_limit=None``) is done by :class:`_RateFinder`:
@@ -82,7 +82,6 @@ _MIN_ESTIMATE_SPAN = 0.5  # ... and needs at least half of that window without a
 _LIMITED_MEMORY = 1.0  # the rate grows only if the pacer held a caller in the last second
 
 # Gate and hints.
-_NAP = 0.05  # a waiter further than this from its slot wakes half-way to re-check the plan
 _REPLAN_STEP = 1.1  # waiters re-take their slots when the rate has grown by this factor
 _LOW_REMAINING = 0.1  # remaining under this share of the quota is spread over the reset time
 _LOW_REMAINING_UNKNOWN_LIMIT = 10.0  # ... or under this count when the quota is not known
@@ -219,6 +218,7 @@ class Pacer:
         "_planned_rate",
         "_prev_tat",
         "_quota_rate",
+        "_replanned",
         "_sleep",
         "_spread_rate",
         "_spread_until",
@@ -263,6 +263,7 @@ class Pacer:
         self._tat = self._prev_tat = self._last_sent = -math.inf
         self._last_slot = math.nan
         self._generation = 0
+        self._replanned: asyncio.Future[None] | None = None
         self._waiters = 0
         self._pause_until = -math.inf
         self._paused_seconds = 0.0
@@ -342,7 +343,7 @@ class Pacer:
                 delay = max(slot, self._pause_until) - now
                 if delay <= _EPSILON:
                     break
-                await self._sleep(delay if delay <= _NAP else max(_NAP, delay / 2))
+                await self._wait(delay)
                 now = self._clock()
         except BaseException:
             self._give_back(slot, generation)
@@ -351,6 +352,17 @@ class Pacer:
             self._waiters -= 1
         self._last_sent = max(self._last_sent, now)
         return now
+
+    async def _wait(self, delay: float) -> None:
+        """Sleep ``delay``, or less if the plan changes meanwhile (a pause, a new rate)."""
+        replanned = self._replanned
+        if replanned is None or replanned.done():
+            replanned = self._replanned = asyncio.get_running_loop().create_future()
+        sleeper = asyncio.ensure_future(self._sleep(delay))
+        try:
+            await asyncio.wait((sleeper, replanned), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
 
     def on_success(self, sent_at: float, hint: RateLimitHint | None = None) -> None:
         """The request let out at ``sent_at`` got an answer that was not a 429."""
@@ -411,6 +423,8 @@ class Pacer:
     def _replan(self, now: float) -> None:
         """Make every waiter take a new slot (after a pause, at a new rate)."""
         self._generation += 1
+        if self._replanned is not None and not self._replanned.done():
+            self._replanned.set_result(None)  # wake every waiter to take a new slot
         rate = self._planned_rate = self._effective(now)
         interval = 0.0 if rate is None else 1.0 / rate
         self._tat = max(self._pause_until, self._last_sent + interval)

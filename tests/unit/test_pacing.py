@@ -209,16 +209,14 @@ async def test_a_cancelled_waiter_gives_its_slot_back() -> None:
     pacer = pacer_on(ft, rate_limit=1.0)
     assert await ft.one(pacer.acquire()) == 0.0
     waiter = asyncio.ensure_future(pacer.acquire())  # would get the slot at 1.0
-
-    async def cancel_then_acquire() -> float:
-        await ft.sleep(0.5)
-        waiter.cancel()
-        await asyncio.sleep(0)  # the cancellation reaches the waiter
-        return await pacer.acquire()
-
-    (sent,) = await ft.run(cancel_then_acquire())
+    for _ in range(3):  # let the waiter park in its sleep
+        await asyncio.sleep(0)
+    waiter.cancel()
+    for _ in range(3):  # let the cancellation reach it
+        await asyncio.sleep(0)
     assert waiter.cancelled()
-    assert sent == pytest.approx(1.0)
+    ft.now = 0.5
+    assert await ft.one(pacer.acquire()) == pytest.approx(1.0)
 
 
 # --- pauses --------------------------------------------------------------------------------------
@@ -464,3 +462,20 @@ def test_discovered_rate_never_drops_below_min_rate() -> None:
     finder.decrease(old=1.0, measured=0.1, trusted=True, lasted=5.0, recent=0.0, min_rate=0.5)
     assert finder.plateau == 0.5
     assert finder.rate == 0.5
+
+
+async def test_a_faster_plan_wakes_waiters_queued_on_the_slower_one() -> None:
+    ft = FakeTime()
+    pacer = pacer_on(ft)  # discovering: slow start from 30/s, doubling each second
+
+    async def request() -> float:
+        sent = await pacer.acquire()
+        await ft.sleep(0.002)  # a fast server: the pacer alone sets the pace
+        pacer.on_success(sent)
+        return sent
+
+    sent = await ft.run(*(request() for _ in range(300)))
+    # At a fixed 30/s the last would leave after 10 s; slow start must pull the queue forward.
+    assert max(sent) < 5.0
+    assert pacer.rate is not None
+    assert pacer.rate > 100
