@@ -28,4 +28,4 @@ UNSUPPORTED_PRODUCTS = {
 }
 
 # Assumed: pincodes are 4 to 8 digits (every documented example has 6).
-PINCODE_PATTERN = re.compile(r"^\d{4,8}$")
+PINCODE_PATTERN = re.compile(r"[0-9]{4,8}")  # used with fullmatch: ASCII digits only

@@ -105,7 +105,12 @@ class TokenHolder:
             self._task = None
         lifetime = DEFAULT_TOKEN_LIFETIME
         if result.expiration_time is not None:
-            lifetime = max(0.0, result.expiration_time.timestamp() - wall_started)
+            lifetime = result.expiration_time.timestamp() - wall_started
+            if not 0 < lifetime <= DEFAULT_TOKEN_LIFETIME:
+                # Our wall clock disagrees with the server's (a fresh token cannot be expired,
+                # and Livion's live one hour): trust the documented hour, not the skew.
+                log.warning("token expiry %.0fs away by our clock: assuming one hour", lifetime)
+                lifetime = DEFAULT_TOKEN_LIFETIME
         # A short-lived token shrinks the margins, so it is not refreshed on every request.
         soft = min(self._refresh_margin, lifetime / 4)
         hard = min(30.0, soft / 2)

@@ -180,6 +180,7 @@ class LivionKeyClient:
             "auth/login",
             json={"email": self._email, "password": self.__password},
             authenticated=False,
+            own_throttle=True,
         )
         try:
             data = await self._transport.request(call)

@@ -286,6 +286,11 @@ class Pacer:
         return self._effective(self._clock())
 
     @property
+    def max_wait(self) -> float:
+        """The longest pause a caller waits out before ``RateLimitedError``."""
+        return self._max_wait
+
+    @property
     def paused_seconds(self) -> float:
         """Total time the whole client was (or is now scheduled to be) held by pauses."""
         return self._paused_seconds

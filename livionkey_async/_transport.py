@@ -56,7 +56,9 @@ class Call:
 
     ``idempotent``: sending it twice has the effect of sending it once, so it may be resent after
     a failure that left its outcome unknown. ``gone_is_done``: a ``NotFoundError`` on a resend
-    means an earlier attempt already did the job (a DELETE).
+    means an earlier attempt already did the job (a DELETE). ``own_throttle``: the endpoint has a
+    throttle of its own (the login's), so its 429 waits out only this call and says nothing
+    about the client's rate.
     """
 
     method: str
@@ -66,6 +68,7 @@ class Call:
     idempotent: bool = True
     authenticated: bool = True
     gone_is_done: bool = False
+    own_throttle: bool = False
 
 
 @attrs.frozen
@@ -144,6 +147,11 @@ class Transport:
                 trace_configs=self._trace_configs or None,
                 headers={"User-Agent": "livionkey-async", "Accept": "application/json"},
             )
+            # aiohttp silently resends an idempotent request once when a reused connection
+            # drops; that resend bypasses our retry budget, our counters, and our knowledge that
+            # a DELETE may already have been applied. Retries are ours alone (no public switch).
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
         return self._session
 
     async def close(self) -> None:
@@ -157,8 +165,8 @@ class Transport:
         """Send ``call`` (retrying as its kind allows) and return the decoded JSON answer."""
         retrying = AsyncRetrying(
             retry=retry_if_exception(lambda exc: self._should_retry(call, exc)),
-            stop=self._stop,
-            wait=self._wait,
+            stop=lambda state: self._stop(call, state),
+            wait=lambda state: self._wait(call, state),
             sleep=self._sleep,
             before_sleep=lambda state: self._before_sleep(call, state),
             reraise=True,
@@ -264,7 +272,8 @@ class Transport:
                 self._report(call, status, attempt, started, error)
         if status == 429:
             self.counters.throttled += 1
-            self.pacer.on_throttled(sent_at, hint)
+            if not call.own_throttle:
+                self.pacer.on_throttled(sent_at, hint)
         else:
             self.pacer.on_success(sent_at, hint)
         return _Answer(status, body, hint)
@@ -332,15 +341,19 @@ class Transport:
             return call.idempotent and self._budget.try_spend()
         return False
 
-    def _stop(self, state: RetryCallState) -> bool:
+    def _stop(self, call: Call, state: RetryCallState) -> bool:
         exc = state.outcome.exception() if state.outcome is not None else None
         if isinstance(exc, RateLimitedError):
+            if call.own_throttle and _own_wait(exc) > self.pacer.max_wait:
+                return True
             return state.attempt_number >= self._max_throttled_attempts
         return state.attempt_number >= self._max_attempts
 
-    def _wait(self, state: RetryCallState) -> float:
+    def _wait(self, call: Call, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
         if isinstance(exc, RateLimitedError):
+            if call.own_throttle:  # only this call waits (see _stop for max_wait)
+                return _own_wait(exc)
             return 0.0  # the pacer already holds every caller for the Retry-After
         return float(self._backoff(state))
 
@@ -356,6 +369,10 @@ class Transport:
             state.attempt_number + 1,
             delay,
         )
+
+
+def _own_wait(exc: RateLimitedError) -> float:
+    return exc.retry_after if exc.retry_after is not None else 1.0
 
 
 def _describe(exc: BaseException | None) -> str:

@@ -70,7 +70,7 @@ def _check_contacts(contacts: Iterable[Contact]) -> None:
 
 
 def _check_pincode(pincode: str | None) -> None:
-    if pincode is not None and not PINCODE_PATTERN.match(pincode):
+    if pincode is not None and not PINCODE_PATTERN.fullmatch(pincode):
         raise ValidationError("pincode must be 4 to 8 digits")
 
 

@@ -10,8 +10,10 @@ failures a client must survive. Three ways in::
     async def test_x(livionkey_sim, livionkey_client): ...             # the pytest plugin
 """
 
+from ._config import AccountConfig, Faults, SimConfig, SimStats
+from ._messages import SimError
+from ._records import SimContract
 from ._server import Simulator
-from ._state import AccountConfig, Faults, SimConfig, SimContract, SimError, SimStats
 
 __all__ = [
     "AccountConfig",

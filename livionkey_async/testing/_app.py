@@ -1,7 +1,7 @@
 """The simulator's HTTP face: aiohttp.web routes over :class:`SimState`, plus the fault layer.
 
-Handlers only translate HTTP to state calls and back; every rule lives in ``_state``. Middlewares,
-outermost first:
+Handlers only translate HTTP to state calls and back; every rule lives behind ``SimState``.
+Middlewares, outermost first:
 
 1. counters: ``requests``, ``in_flight``/``max_in_flight``, and the 401/403/429 tallies read off
    the final response;
@@ -25,7 +25,10 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from attrs import define
 
-from ._state import Faults, Msg, RateDecision, SimConfig, SimError, SimState, SimStats
+from ._config import Faults, SimConfig, SimStats
+from ._messages import Msg, SimError
+from ._rate_limit import RateDecision
+from ._state import SimState
 
 __all__ = ["CONTEXT", "SimContext", "make_app"]
 

@@ -11,8 +11,8 @@ import asyncio
 import signal
 import sys
 
+from ._config import Faults, SimConfig
 from ._server import Simulator
-from ._state import Faults, SimConfig
 
 __all__ = ["add_arguments", "run"]
 

@@ -13,7 +13,9 @@ from aiohttp import web
 from aiohttp.log import access_logger
 
 from ._app import SimContext, make_app, reset_context
-from ._state import SimConfig, SimContract, SimState, SimStats
+from ._config import SimConfig, SimStats
+from ._records import SimContract
+from ._state import SimState
 
 __all__ = ["Simulator"]
 

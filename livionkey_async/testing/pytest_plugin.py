@@ -19,8 +19,8 @@ import pytest
 if TYPE_CHECKING:
     from livionkey_async import LivionKeyClient  # type: ignore[attr-defined, unused-ignore]
 
+    from ._config import SimConfig
     from ._server import Simulator
-    from ._state import SimConfig
 
 try:
     import pytest_asyncio
@@ -34,7 +34,7 @@ if HAVE_PYTEST_ASYNCIO:
     @pytest.fixture
     def livionkey_sim_config() -> SimConfig:
         """The simulator's configuration; override this fixture to change it."""
-        from ._state import SimConfig
+        from ._config import SimConfig
 
         return SimConfig()
 

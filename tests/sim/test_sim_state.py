@@ -6,7 +6,9 @@ import pytest
 from sim_support import FakeClock, contract_body
 
 from livionkey_async.testing import AccountConfig, SimConfig, SimError
-from livionkey_async.testing._state import SimState, TokenBucket, iso
+from livionkey_async.testing._rate_limit import TokenBucket
+from livionkey_async.testing._state import SimState
+from livionkey_async.testing._wire import iso
 
 
 def _snapshot(state: SimState) -> list[tuple[str, str, str, str, list[tuple[str, str, int]]]]:
