@@ -86,6 +86,7 @@ _REPLAN_STEP = 1.1  # waiters re-take their slots when the rate has grown by thi
 _LOW_REMAINING = 0.1  # remaining under this share of the quota is spread over the reset time
 _LOW_REMAINING_UNKNOWN_LIMIT = 10.0  # ... or under this count when the quota is not known
 _MAX_DEFAULT_PAUSE = 30.0  # ceiling of the backoff used when a 429 carries no Retry-After
+_SEND_TOLERANCE = 2  # requests that may leave late, back to back, after a stall (event loop jitter)
 _LOG_STEP = 1.1  # continuous growth is logged each time it has moved by this factor
 
 _SLOW_START = "slow start"
@@ -219,6 +220,7 @@ class Pacer:
         "_prev_tat",
         "_quota_rate",
         "_replanned",
+        "_sent_tat",
         "_sleep",
         "_spread_rate",
         "_spread_until",
@@ -261,6 +263,9 @@ class Pacer:
         now = clock()
         # The gate: next free slot (GCRA), and a generation bumped whenever waiters must re-plan.
         self._tat = self._prev_tat = self._last_sent = -math.inf
+        # GCRA over the times requests actually left: a stall of the event loop lets the slots
+        # that fell due meanwhile leave spaced, not all at once.
+        self._sent_tat = -math.inf
         self._last_slot = math.nan
         self._generation = 0
         self._replanned: asyncio.Future[None] | None = None
@@ -345,7 +350,7 @@ class Pacer:
                         status=None,
                         retry_after=paused,
                     )
-                delay = max(slot, self._pause_until) - now
+                delay = max(slot, self._pause_until, self._send_floor(now)) - now
                 if delay <= _EPSILON:
                     break
                 await self._wait(delay)
@@ -356,7 +361,17 @@ class Pacer:
         finally:
             self._waiters -= 1
         self._last_sent = max(self._last_sent, now)
+        rate = self._effective(now)
+        if rate is not None:
+            self._sent_tat = max(self._sent_tat, now) + 1.0 / rate
         return now
+
+    def _send_floor(self, now: float) -> float:
+        """The earliest the next request may leave, judged by when the last ones really left."""
+        rate = self._effective(now)
+        if rate is None:
+            return -math.inf
+        return self._sent_tat - max(self._burst - 1, _SEND_TOLERANCE) / rate
 
     async def _wait(self, delay: float) -> None:
         """Sleep ``delay``, or less if the plan changes meanwhile (a pause, a new rate)."""
@@ -464,7 +479,8 @@ class Pacer:
         """Advance discovery by the time since the last success, if the pacer was the limit."""
         elapsed = now - max(self._last_grow_tick, self._active_since)  # pauses never count
         self._last_grow_tick = now
-        if elapsed <= 0 or now - self._last_delayed_at > _LIMITED_MEMORY:
+        limited = self._waiters > 0 or now - self._last_delayed_at <= _LIMITED_MEMORY
+        if elapsed <= 0 or not limited:
             return
         mode = self._finder.grow(elapsed, min([_MAX_RATE, *self._caps(now)]))
         new, last = self._effective(now), self._last_logged_rate

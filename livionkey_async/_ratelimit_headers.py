@@ -70,6 +70,9 @@ class RateLimitHint:
         )
 
 
+_NO_HINT = RateLimitHint()
+
+
 def parse_retry_after(headers: Mapping[str, str], *, now: float) -> float | None:
     """Seconds to wait before retrying, or ``None`` when no usable header was sent.
 
@@ -88,6 +91,8 @@ def parse_rate_limit(headers: Mapping[str, str], *, now: float) -> RateLimitHint
     reported, and of several ``RateLimit`` items the one that leaves the least per second.
     """
     fields = _fields(headers)
+    if not fields:  # the usual answer: nothing to say about the rate limit
+        return _NO_HINT
     sources = (_ietf(fields, now), _ietf_old(fields, now), _x_ratelimit(fields, now))
     limit = window = remaining = reset = None
     for quota, left in sources:
@@ -115,8 +120,26 @@ _Quota = tuple[float, float | None]  # (limit, window)
 _Left = tuple[float | None, float | None]  # (remaining, reset)
 
 
+_READ = frozenset(
+    {
+        "retry-after",
+        "retry-after-ms",
+        "x-ms-retry-after-ms",
+        "ratelimit",
+        "ratelimit-policy",
+        "ratelimit-limit",
+        "ratelimit-remaining",
+        "ratelimit-reset",
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+    }
+)
+
+
 def _fields(headers: Mapping[str, str]) -> _Fields:
-    """Header values by lower-cased name, repeated fields kept in order (any mapping will do)."""
+    """The values of the headers read here, by lower-cased name, repeated fields kept in order
+    (any mapping will do)."""
     fields: _Fields = {}
     try:
         items = list(headers.items())
@@ -124,7 +147,9 @@ def _fields(headers: Mapping[str, str]) -> _Fields:
         return fields
     for name, value in items:
         if isinstance(name, str) and isinstance(value, str):
-            fields.setdefault(name.strip().lower(), []).append(value)
+            key = name.strip().lower()
+            if key in _READ:
+                fields.setdefault(key, []).append(value)
     return fields
 
 

@@ -1,8 +1,8 @@
 """The request path every API call takes: token, pacing, one HTTP exchange, retries, errors.
 
 One ``aiohttp.ClientSession`` per client, created inside the running loop (or the caller's own,
-which is then never closed here). A request first waits for the shared pacer, then for one of
-``max_connections`` slots, and only then touches the pool, so aiohttp never queues it and no
+which is then never closed here). A request first takes one of ``max_connections`` slots, then
+waits for the shared pacer, and only then touches the pool, so aiohttp never queues it and no
 connection is held while anything sleeps. Timeouts are per attempt (``sock_connect`` and
 ``sock_read``): aiohttp's ``total`` would count time spent waiting for a pooled connection.
 
@@ -80,6 +80,13 @@ class _Answer:
 
 class _NotSent(TransportError):
     """The connection failed before any byte of the request left: always safe to retry."""
+
+
+@attrs.define
+class _Progress:
+    """What the attempts of one call have learnt: whether one may have reached the server."""
+
+    maybe_applied: bool = False
 
 
 class _LoginFailed(Exception):
@@ -163,6 +170,26 @@ class Transport:
 
     async def request(self, call: Call) -> Any:
         """Send ``call`` (retrying as its kind allows) and return the decoded JSON answer."""
+        progress = _Progress()
+        try:
+            try:
+                # Most calls succeed at once: only a failure that may be retried pays for the
+                # retry machinery.
+                return await self._attempt(call, 1, progress)
+            except LivionKeyError as exc:
+                if not self._retryable(call, exc):
+                    raise
+                first = exc
+            return await self._retry(call, first, progress)
+        except _LoginFailed as failed:
+            self.counters.failures += 1
+            raise failed.error from None
+        except LivionKeyError:
+            self.counters.failures += 1
+            raise
+
+    async def _retry(self, call: Call, first: LivionKeyError, progress: _Progress) -> Any:
+        """tenacity takes over after a retryable first failure (replayed as its attempt 1)."""
         retrying = AsyncRetrying(
             retry=retry_if_exception(lambda exc: self._should_retry(call, exc)),
             stop=lambda state: self._stop(call, state),
@@ -171,29 +198,29 @@ class Transport:
             before_sleep=lambda state: self._before_sleep(call, state),
             reraise=True,
         )
-        maybe_applied = False  # an earlier attempt may have reached the server
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    try:
-                        return await self._attempt(call, attempt.retry_state.attempt_number)
-                    except NotFoundError:
-                        if call.gone_is_done and maybe_applied:
-                            log.debug("%s %s: gone after a resend, done", call.method, call.path)
-                            return None
-                        raise
-                    except (TransportError, ServerError) as exc:
-                        maybe_applied = maybe_applied or not isinstance(exc, _NotSent)
-                        raise
-        except _LoginFailed as failed:
-            self.counters.failures += 1
-            raise failed.error from None
-        except LivionKeyError:
-            self.counters.failures += 1
-            raise
+        replay: LivionKeyError | None = first
+        async for attempt in retrying:
+            with attempt:
+                if replay is not None:
+                    failed, replay = replay, None
+                    raise failed
+                return await self._attempt(call, attempt.retry_state.attempt_number, progress)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    async def _attempt(self, call: Call, number: int) -> Any:
+    async def _attempt(self, call: Call, number: int, progress: _Progress) -> Any:
+        """One attempt, remembering whether it may have reached the server."""
+        try:
+            return await self._send(call, number)
+        except NotFoundError:
+            if call.gone_is_done and progress.maybe_applied:
+                log.debug("%s %s: gone after a resend, done", call.method, call.path)
+                return None
+            raise
+        except (TransportError, ServerError) as exc:
+            progress.maybe_applied = progress.maybe_applied or not isinstance(exc, _NotSent)
+            raise
+
+    async def _send(self, call: Call, number: int) -> Any:
         token: str | None = None
         if call.authenticated:
             token = await self._token()
@@ -240,12 +267,14 @@ class Transport:
 
     async def _exchange(self, call: Call, token: str | None, attempt: int) -> _Answer:
         """One HTTP exchange: paced, within a connection slot, its body read in full."""
-        sent_at = await self.pacer.acquire()
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
         url = self.base_url.join(URL(call.path.lstrip("/")))
         status: int | None = None
         error: BaseException | None = None
+        # A slot first, then the pacer: at most max_connections callers queue at the pacer, and
+        # it sees whether it (callers waiting) or the pool (none waiting) sets the pace.
         async with self._slots:
+            sent_at = await self.pacer.acquire()
             started = self._clock()
             counters = self.counters
             counters.requests += 1
@@ -326,20 +355,27 @@ class Transport:
 
     # -- retry policy (tenacity callbacks) -----------------------------------------------------
 
-    def _should_retry(self, call: Call, exc: BaseException) -> bool:
+    def _retryable(self, call: Call, exc: BaseException) -> bool:
+        """Whether ``exc`` may be retried for ``call`` at all (the budget aside)."""
         if isinstance(exc, RateLimitedError):
             # A 429 from the server is retried for every request: nothing was done. A pause the
             # pacer refused to wait out (status None) goes to the caller.
             return exc.status == 429
         if isinstance(exc, _NotSent):
-            return self._budget.try_spend()
+            return True
         if isinstance(exc, AmbiguousOutcomeError):
             return False
         if isinstance(exc, TransportError) or (
             isinstance(exc, ServerError) and exc.status in _RETRYABLE_STATUS
         ):
-            return call.idempotent and self._budget.try_spend()
+            return call.idempotent
         return False
+
+    def _should_retry(self, call: Call, exc: BaseException) -> bool:
+        """Retryable, and (but for a 429, which the pacer handles) within the retry budget."""
+        if not self._retryable(call, exc):
+            return False
+        return isinstance(exc, RateLimitedError) or self._budget.try_spend()
 
     def _stop(self, call: Call, state: RetryCallState) -> bool:
         exc = state.outcome.exception() if state.outcome is not None else None
