@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit bench clean
+.PHONY: install demo test lint typecheck unit bench bench-bulk bench-all clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,14 @@ $(VENV)/.bench-installed: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,cli,bench]'
 	touch $@
 
+# Benchmarks (never part of `make test`): results land in benchmarks/results/.
 bench: $(VENV)/.bench-installed
 	$(BIN)/python -m benchmarks.rate_limit
+
+bench-bulk: $(VENV)/.bench-installed
+	$(BIN)/python -m benchmarks.bulk
+
+bench-all: bench bench-bulk
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info

@@ -5,7 +5,7 @@ retries; callers just ``await client.contracts.create(...)``. Everything public 
 here; the modules behind it are private.
 """
 
-from ._bulk import BulkCancelled, BulkProgress, BulkReport
+from ._bulk import BulkProgress, BulkReport
 from ._client import LivionKeyClient
 from ._errors import (
     AmbiguousOutcomeError,
@@ -17,6 +17,7 @@ from ._errors import (
     DuplicateContractError,
     DuplicateKeyError,
     LivionKeyError,
+    LoginError,
     NoFreeLockerError,
     NotFoundError,
     PincodeConflictError,
@@ -57,7 +58,6 @@ __all__ = [
     "AmbiguousOutcomeError",
     "ApiError",
     "AuthenticationError",
-    "BulkCancelled",
     "BulkProgress",
     "BulkReport",
     "ClientStats",
@@ -84,6 +84,7 @@ __all__ = [
     "LivionKeyError",
     "Locker",
     "LockerKey",
+    "LoginError",
     "NewContract",
     "NewKey",
     "NoFreeLockerError",

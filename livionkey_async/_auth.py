@@ -11,6 +11,7 @@ same stale token causes one login, not one each.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,8 @@ log = logging.getLogger("livionkey_async.auth")
 
 # Livion documents a one-hour token; used when an answer carries no usable expirationTime.
 DEFAULT_TOKEN_LIFETIME = 3600.0
+# After a failed background refresh, the next one waits this long (the token is still valid).
+_REFRESH_RETRY = 5.0
 
 
 class TokenHolder:
@@ -35,6 +38,7 @@ class TokenHolder:
         "_login",
         "_previous",
         "_refresh_margin",
+        "_retry_refresh_at",
         "_soft_at",
         "_task",
         "_token",
@@ -58,6 +62,7 @@ class TokenHolder:
         self._expires_at = 0.0
         self._soft_at = 0.0
         self._hard_at = 0.0
+        self._retry_refresh_at = 0.0
         self._task: asyncio.Task[str] | None = None
 
     def __repr__(self) -> str:
@@ -73,13 +78,21 @@ class TokenHolder:
         now = self._clock()
         token = self._token
         if token is not None and now < self._hard_at:
-            if now >= self._soft_at and self._task is None:
+            if now >= max(self._soft_at, self._retry_refresh_at) and self._task is None:
                 log.debug("token enters its refresh margin: refreshing in the background")
-                self._start_login().add_done_callback(_consume_error)
+                self._start_login().add_done_callback(self._refresh_done)
             return token
         task = self._task or self._start_login()
         # shield: a caller that is cancelled must not cancel the login the others wait for.
         return await asyncio.shield(task)
+
+    async def aclose(self) -> None:
+        """Stop a login in flight (a background refresh must not outlive its client)."""
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
     def secrets(self) -> tuple[str, ...]:
         """The current and the previous token: what an echoing server could send back."""
@@ -90,6 +103,13 @@ class TokenHolder:
         if self._token == token:
             log.debug("token refused by the server: dropping it")
             self._token = None
+
+    def _refresh_done(self, task: asyncio.Task[str]) -> None:
+        """A background refresh that failed is logged and tried again a little later (callers
+        keep the valid token meanwhile, and see the error only once they must wait)."""
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("background token refresh failed: %s", type(task.exception()).__name__)
+            self._retry_refresh_at = self._clock() + _REFRESH_RETRY
 
     def _start_login(self) -> asyncio.Task[str]:
         task = asyncio.get_running_loop().create_task(self._do_login())
@@ -120,9 +140,3 @@ class TokenHolder:
         self._hard_at = self._expires_at - hard
         log.debug("logged in: token valid for %.1fs, refresh %.1fs before expiry", lifetime, soft)
         return result.token
-
-
-def _consume_error(task: asyncio.Task[str]) -> None:
-    """A background refresh that failed is logged; callers see the error when they must wait."""
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("background token refresh failed: %s", type(task.exception()).__name__)

@@ -11,7 +11,6 @@ millions of items can turn it off (``check_batch=False``) and leave both checks 
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 from array import array
 from collections.abc import Awaitable, Callable
@@ -33,7 +32,7 @@ class ContractBatchGuard:
         self._keys_of = keys_of
         self._contract_ids: set[str] = set()
         self._windows: dict[KeyRef, _Windows] = {}
-        self._shared: dict[str, asyncio.Future[frozenset[str] | None]] = {}
+        self._shared: dict[str, frozenset[str] | None] = {}  # per device; None: unknown
 
     async def check(self, spec: NewContract) -> None:
         """Raise when ``spec`` clashes with an earlier item; otherwise claim what it uses."""
@@ -56,16 +55,14 @@ class ContractBatchGuard:
             self._windows.setdefault(ref, _Windows()).add(start, end)
 
     async def _is_shared(self, ref: KeyRef) -> bool:
-        future = self._shared.get(ref.device_id)
-        if future is None:
-            future = asyncio.get_running_loop().create_future()
-            self._shared[ref.device_id] = future
+        # Items are checked one at a time, in input order: a plain cache will do.
+        if ref.device_id not in self._shared:
             try:
                 keys = await self._keys_of(ref.device_id)
-                future.set_result(frozenset(k.key_id for k in keys if k.shared))
+                self._shared[ref.device_id] = frozenset(k.key_id for k in keys if k.shared)
             except LivionKeyError:
-                future.set_result(None)
-        shared = await future
+                self._shared[ref.device_id] = None
+        shared = self._shared[ref.device_id]
         # A device we could not list: treat its keys as shared, so nothing is refused here.
         return shared is None or ref.key_id in shared
 

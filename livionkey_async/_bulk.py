@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,8 +20,14 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 import attrs
 
 from ._batch_checks import ContractBatchGuard
-from ._errors import LivionKeyError, ValidationError
-from ._exactly_once import ContractCreator, KeyCreator
+from ._errors import (
+    DuplicateContractError,
+    DuplicateKeyError,
+    LivionKeyError,
+    NotFoundError,
+    ValidationError,
+)
+from ._exactly_once import ExactlyOnce, contract_matches, key_matches
 from ._fanout import ItemResult, Outcome, Settled, Source, fan_out
 from ._journal import Journal
 from ._models import Contract, ContractUpdate, CreatedContract, CreatedKey, Key, NewContract, NewKey
@@ -29,12 +36,14 @@ from ._validation import check_id, validate_contract_update, validate_new_contra
 if TYPE_CHECKING:
     from ._client import LivionKeyClient
 
-__all__ = ["Bulk", "BulkCancelled", "BulkProgress", "BulkReport"]
+__all__ = ["Bulk", "BulkProgress", "BulkReport"]
 
 S = TypeVar("S")
 R = TypeVar("R")
 
 DEFAULT_CONCURRENCY = 32
+
+log = logging.getLogger("livionkey_async.bulk")
 
 
 @attrs.frozen
@@ -86,17 +95,6 @@ class BulkReport(Generic[S, R]):
         }[item.outcome].append(item)
 
 
-class BulkCancelled(asyncio.CancelledError):
-    """The job was cancelled; ``report`` says how every item it reached ended.
-
-    It *is* a ``CancelledError``, so cancellation propagates as asyncio expects.
-    """
-
-    def __init__(self, report: BulkReport[object, object]) -> None:
-        super().__init__("bulk job cancelled")
-        self.report = report
-
-
 ProgressHook = Callable[[BulkProgress], None]
 
 
@@ -139,7 +137,15 @@ class Bulk:
 
         return _Job(
             check=check,
-            work=ContractCreator(client.contracts.create, find),
+            work=ExactlyOnce(
+                create=client.contracts.create,
+                lookup=find,
+                matches=contract_matches,
+                result_of=lambda found: CreatedContract(id=found.id, pincode=found.pincode),
+                duplicate=DuplicateContractError,
+                name=lambda spec: f"contract {spec.contract_id!r}",
+                sleep=client._sleep,
+            ),
             key=lambda spec: spec.contract_id,
             object_id=lambda made: made.id if made is not None else None,
             from_journal=lambda entry: CreatedContract(id=str(entry.get("id", ""))),
@@ -153,15 +159,17 @@ class Bulk:
         on_progress: ProgressHook | None = None,
         journal: str | os.PathLike[str] | None = None,
         check_batch: bool = True,
+        report: BulkReport[NewContract, CreatedContract] | None = None,
     ) -> BulkReport[NewContract, CreatedContract]:
         """Create every contract of ``specs``, each exactly once; report every item.
 
         ``check_batch=False`` skips the checks across items (a contract_id used twice, windows
         overlapping on a private key), whose memory grows with the batch; the server still
-        refuses both.
+        refuses both. ``report``: a ``BulkReport`` to fill, yours to read even when the job is
+        cancelled (it then accounts for every item reached, and the cancellation propagates).
         """
         job = self._contract_job(check_batch)
-        return await self._report(job, specs, concurrency, on_progress, journal)
+        return await self._report(job, specs, concurrency, on_progress, journal, report)
 
     def stream_create_contracts(
         self,
@@ -202,9 +210,12 @@ class Bulk:
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
         journal: str | os.PathLike[str] | None = None,
+        report: BulkReport[tuple[str, ContractUpdate], None] | None = None,
     ) -> BulkReport[tuple[str, ContractUpdate], None]:
         """Apply ``(contract object id, ContractUpdate)`` pairs; report every item."""
-        return await self._report(self._update_job(), updates, concurrency, on_progress, journal)
+        return await self._report(
+            self._update_job(), updates, concurrency, on_progress, journal, report
+        )
 
     def stream_update_contracts(
         self,
@@ -223,8 +234,12 @@ class Bulk:
         async def check(contract_id: str) -> None:
             check_id("id", contract_id)
 
-        async def work(contract_id: str) -> None:
-            await client.contracts.delete(contract_id, cancellation=cancellation)
+        async def work(contract_id: str) -> Settled[None] | None:
+            try:
+                await client.contracts.delete(contract_id, cancellation=cancellation)
+            except NotFoundError:  # already gone (an earlier run, someone else): deleted
+                return Settled(None, outcome=Outcome.SUCCEEDED)
+            return None
 
         return _Job(
             check=check,
@@ -242,10 +257,11 @@ class Bulk:
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
         journal: str | os.PathLike[str] | None = None,
+        report: BulkReport[str, None] | None = None,
     ) -> BulkReport[str, None]:
         """Delete contracts by object id (a contract already gone counts as deleted)."""
         job = self._delete_job(cancellation)
-        return await self._report(job, ids, concurrency, on_progress, journal)
+        return await self._report(job, ids, concurrency, on_progress, journal, report)
 
     def stream_delete_contracts(
         self,
@@ -273,12 +289,23 @@ class Bulk:
                 raise ValidationError(f"key {spec.key_id} appears more than once in this batch")
             seen.add((spec.device_id, spec.key_id))
 
-        async def get(spec: NewKey) -> Key:
-            return await client.keys.get(spec.key_id, device_id=spec.device_id)
+        async def find(spec: NewKey) -> Key | None:
+            try:
+                return await client.keys.get(spec.key_id, device_id=spec.device_id)
+            except NotFoundError:
+                return None
 
         return _Job(
             check=check,
-            work=KeyCreator(client.keys.create, get),
+            work=ExactlyOnce(
+                create=client.keys.create,
+                lookup=find,
+                matches=key_matches,
+                result_of=lambda found: CreatedKey(locker_index=found.locker_index),
+                duplicate=DuplicateKeyError,
+                name=lambda spec: f"key {spec.key_id!r} of device {spec.device_id}",
+                sleep=client._sleep,
+            ),
             key=lambda spec: f"{spec.device_id}/{spec.key_id}",
             object_id=lambda _: None,
             from_journal=lambda entry: CreatedKey(),
@@ -291,9 +318,10 @@ class Bulk:
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
         journal: str | os.PathLike[str] | None = None,
+        report: BulkReport[NewKey, CreatedKey] | None = None,
     ) -> BulkReport[NewKey, CreatedKey]:
         """Add every key of ``specs``, each exactly once; report every item."""
-        return await self._report(self._key_job(), specs, concurrency, on_progress, journal)
+        return await self._report(self._key_job(), specs, concurrency, on_progress, journal, report)
 
     def stream_create_keys(
         self,
@@ -347,7 +375,8 @@ class Bulk:
                 )
             await sink(item)
             if on_progress is not None:
-                on_progress(
+                _call_hook(
+                    on_progress,
                     BulkProgress(
                         done=sum(counts.values()),
                         succeeded=counts[Outcome.SUCCEEDED],
@@ -356,7 +385,7 @@ class Bulk:
                         elapsed=time.monotonic() - started,
                         total=total,
                         last=item,  # type: ignore[arg-type]
-                    )
+                    ),
                 )
 
         try:
@@ -374,8 +403,11 @@ class Bulk:
         concurrency: int,
         on_progress: ProgressHook | None,
         journal: str | os.PathLike[str] | None,
+        report: BulkReport[S, R] | None,
     ) -> BulkReport[S, R]:
-        report: BulkReport[S, R] = BulkReport()
+        # The caller may pass the report in: cancelled, the job re-raises the cancellation (as
+        # asyncio expects), and that report still accounts for every item it reached.
+        report = BulkReport() if report is None else report
         started = time.monotonic()
 
         async def sink(item: ItemResult[S, R]) -> None:
@@ -383,10 +415,8 @@ class Bulk:
 
         try:
             await self._run(job, source, concurrency, on_progress, journal, sink)
-        except asyncio.CancelledError:
+        finally:
             report.elapsed = time.monotonic() - started
-            raise BulkCancelled(report) from None  # type: ignore[arg-type]
-        report.elapsed = time.monotonic() - started
         return report
 
     async def _stream(
@@ -427,3 +457,11 @@ class Bulk:
                 producer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await producer
+
+
+def _call_hook(hook: ProgressHook, progress: BulkProgress) -> None:
+    """A progress hook that raises is the caller's bug: log it, never let it stop the job."""
+    try:
+        hook(progress)
+    except Exception:
+        log.exception("the on_progress hook raised; ignoring it")

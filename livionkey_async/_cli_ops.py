@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import json
 import os
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ._assumptions import DEFAULT_BASE_URL
-from ._bulk import BulkCancelled, BulkReport
+from ._bulk import BulkReport
 from ._cli_output import bulk_progress, error_name, print_json, print_report, print_table
 from ._client import LivionKeyClient
 from ._errors import LivionKeyError
@@ -284,17 +285,20 @@ async def run_bulk_contracts(
     quiet: bool = False,
 ) -> BulkReport[NewContract, CreatedContract]:
     """Run a bulk create with a progress bar; Ctrl-C still ends with a full report."""
-    with bulk_progress(len(specs), "contracts") as update:
-        try:
-            return await client.bulk.create_contracts(
-                specs,
-                concurrency=concurrency,
-                journal=journal,
-                on_progress=None if quiet else update,
-            )
-        except BulkCancelled as cancelled:
-            report: BulkReport[NewContract, CreatedContract] = cancelled.report  # type: ignore[assignment]
-            return report
+    report: BulkReport[NewContract, CreatedContract] = BulkReport()
+    # Ctrl-C cancels the job: every item it reached is in the report, which is shown.
+    with (
+        bulk_progress(len(specs), "contracts") as update,
+        contextlib.suppress(asyncio.CancelledError),
+    ):
+        await client.bulk.create_contracts(
+            specs,
+            concurrency=concurrency,
+            journal=journal,
+            on_progress=None if quiet else update,
+            report=report,
+        )
+    return report
 
 
 def write_report(path: Path, report: BulkReport[Any, Any]) -> None:

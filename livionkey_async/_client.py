@@ -23,7 +23,7 @@ from ._bulk import Bulk
 from ._contracts import Contracts
 from ._convert import structure
 from ._devices import Devices
-from ._errors import AuthenticationError, ValidationError
+from ._errors import AuthenticationError, LoginError, ValidationError
 from ._keys import Keys
 from ._models import LoginResult
 from ._pacing import Pacer
@@ -100,6 +100,7 @@ class LivionKeyClient:
             raise ValidationError("max_attempts and max_throttled_attempts must be at least 1")
         self._email = email
         self.__password = password
+        self._sleep = sleep
         self._counters = Counters()
         self._pacer = Pacer(rate_limit=rate_limit, max_wait=max_wait, clock=clock, sleep=sleep)
         self._transport = Transport(
@@ -154,7 +155,7 @@ class LivionKeyClient:
         )
 
     async def __aenter__(self) -> Self:
-        self._transport.session()
+        self._transport.open()
         return self
 
     async def __aexit__(
@@ -166,7 +167,10 @@ class LivionKeyClient:
         await self.close()
 
     async def close(self) -> None:
-        """Close the connection pool (unless it is the caller's own session)."""
+        """Stop a background login and close the connection pool (unless it is the caller's
+        own session). Requests after this raise ``TransportError`` until the client is entered
+        again with ``async with``."""
+        await self._auth.aclose()
         await self._transport.close()
 
     async def login(self) -> None:
@@ -184,7 +188,7 @@ class LivionKeyClient:
         )
         try:
             data = await self._transport.request(call)
-        except ValidationError as exc:
+        except (AuthenticationError, ValidationError) as exc:
             # Wrong credentials and malformed logins are both 400s; both mean "cannot log in".
-            raise AuthenticationError(exc.message, status=exc.status) from None
+            raise LoginError(exc.message, status=exc.status) from None
         return structure(data, LoginResult)

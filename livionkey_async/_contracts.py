@@ -110,7 +110,11 @@ class Contracts:
                         return contract
             return None
 
-        for found in await asyncio.gather(*(search(d) for d in wanted)):
-            if found is not None:
-                return found
-        return None
+        # A TaskGroup: one device failing cancels the searches still running on the others, and
+        # the caller gets that device's error itself rather than a group of one.
+        try:
+            async with asyncio.TaskGroup() as group:
+                searches = [group.create_task(search(d)) for d in wanted]
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        return next((s.result() for s in searches if s.result() is not None), None)

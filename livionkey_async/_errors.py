@@ -4,7 +4,8 @@ LivionKey answers failures with a plain-text (sometimes JSON) message and no mac
 code, so the mapping from message to class lives here, in one table, and nowhere else::
 
     LivionKeyError
-    ├── AuthenticationError            wrong credentials, expired or refused token (400/401/403)
+    ├── AuthenticationError            a token refused twice, or no access (401/403)
+    │   └── LoginError                 the login itself was refused (wrong credentials)
     ├── ValidationError                bad input, refused before sending or by the server (400)
     │   └── UnsupportedDeviceError     a V1 operation on a LivionKey20 or a keypad
     ├── NotFoundError                  unknown device, key, contract or locker
@@ -42,6 +43,7 @@ __all__ = [
     "DuplicateContractError",
     "DuplicateKeyError",
     "LivionKeyError",
+    "LoginError",
     "NoFreeLockerError",
     "NotFoundError",
     "PincodeConflictError",
@@ -73,6 +75,14 @@ class LivionKeyError(Exception):
 
 class AuthenticationError(LivionKeyError):
     """The credentials were refused, or the token was refused twice in a row."""
+
+
+class LoginError(AuthenticationError):
+    """The login itself was refused: wrong credentials, or a malformed login.
+
+    Unlike a 401 on one resource (which may mean "no access to that one"), nothing more can be
+    done with this client until its credentials change: bulk jobs stop on it.
+    """
 
 
 class ValidationError(LivionKeyError):

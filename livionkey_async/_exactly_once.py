@@ -2,10 +2,12 @@
 
 A create whose outcome is unknown (the connection dropped after sending, a timeout, a 5xx) is
 never blindly resent. The object is looked up by the caller's own reference first: found and
-matching the spec, it is a success; found but different, a ``DuplicateContractError``; not found,
-the create is sent again. A "ContractId already in use" answer is settled the same way, so a
-rerun of a job that partly succeeded is a success, not a duplicate. The server's uniqueness of
-``contractId`` (and ``keyId``) is what makes this safe when the first request lands late.
+matching the spec, it is a success; found but different, a duplicate error; not found, the
+create is sent again. Any refusal after an unknown outcome ("ContractId already in use", but
+also an overlap or a pincode clash with the copy that landed late) is settled the same way, and
+so is "already in use" on a first attempt, so a rerun of a job that partly succeeded is a
+success, not a duplicate. The server's uniqueness of ``contractId`` (and ``keyId``) is what makes
+this safe when the first request lands after the look-up.
 """
 
 from __future__ import annotations
@@ -14,22 +16,20 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Generic, TypeVar
 
-from ._errors import (
-    AmbiguousOutcomeError,
-    DuplicateContractError,
-    DuplicateKeyError,
-    LivionKeyError,
-    NotFoundError,
-)
+from ._errors import AmbiguousOutcomeError, ConflictError, LivionKeyError
 from ._fanout import CANCEL_GRACE, Outcome, Settled
-from ._models import Contract, CreatedContract, CreatedKey, Key, NewContract, NewKey
+from ._models import Contract, Key, NewContract, NewKey
 
-__all__ = ["ContractCreator", "KeyCreator", "contract_matches", "key_matches"]
+__all__ = ["ExactlyOnce", "contract_matches", "key_matches"]
 
 log = logging.getLogger("livionkey_async.bulk")
 
-Sleep = Callable[[float], Awaitable[None]]
+S = TypeVar("S")  # what to create
+R = TypeVar("R")  # what a create answers
+F = TypeVar("F")  # the object as a look-up finds it
+
 # Creates sent for one item before its ambiguity is reported as a failure.
 MAX_CREATES = 4
 
@@ -64,119 +64,94 @@ def key_matches(existing: Key, spec: NewKey) -> bool:
     )
 
 
-class ContractCreator:
-    """Creates one ``NewContract`` exactly once, reconciling every unknown outcome."""
+class ExactlyOnce(Generic[S, R, F]):
+    """Creates one item exactly once, settling every unknown outcome by a look-up.
+
+    ``create`` sends it; ``lookup`` finds it by the caller's reference (``None`` when absent);
+    ``matches`` tells whether what was found is this spec; ``result_of`` turns what was found
+    into what a create answers; ``duplicate`` is the error for "the reference is taken"; ``name``
+    names an item in messages.
+    """
 
     def __init__(
         self,
-        create: Callable[[NewContract], Awaitable[CreatedContract]],
-        find: Callable[[NewContract], Awaitable[Contract | None]],
-        sleep: Sleep = asyncio.sleep,
+        *,
+        create: Callable[[S], Awaitable[R]],
+        lookup: Callable[[S], Awaitable[F | None]],
+        matches: Callable[[F, S], bool],
+        result_of: Callable[[F], R],
+        duplicate: type[ConflictError],
+        name: Callable[[S], str],
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._create = create
-        self._find = find
+        self._lookup = lookup
+        self._matches = matches
+        self._result_of = result_of
+        self._duplicate = duplicate
+        self._name = name
         self._sleep = sleep
 
-    async def __call__(self, spec: NewContract) -> CreatedContract | Settled[CreatedContract]:
+    async def __call__(self, spec: S) -> R | Settled[R]:
         try:
             return await self._create_once(spec)
         except asyncio.CancelledError:
             return await self._settle_cancelled(spec)
 
-    async def _create_once(self, spec: NewContract) -> CreatedContract | Settled[CreatedContract]:
-        last: LivionKeyError | None = None
+    async def _create_once(self, spec: S) -> R | Settled[R]:
+        unknown: AmbiguousOutcomeError | None = None  # an earlier create may have landed
         for attempt in range(MAX_CREATES):
             try:
                 return await self._create(spec)
             except AmbiguousOutcomeError as exc:
-                log.debug("contract %s: outcome unknown (%s), looking it up", spec.contract_id, exc)
-                last = exc
-            except DuplicateContractError as exc:
-                last = exc
-            settled = await self._reconcile(spec, last)
+                log.debug("%s: outcome unknown (%s), looking it up", self._name(spec), exc)
+                unknown = exc
+            except LivionKeyError as exc:
+                if unknown is None and not isinstance(exc, self._duplicate):
+                    raise
+                # Taken, or refused for clashing with the copy an earlier create may have made.
+                settled = await self._settle(spec, exc)
+                if settled is None:
+                    raise
+                return settled
+            settled = await self._settle(spec, unknown)
             if settled is not None:
                 return settled
-            if isinstance(last, DuplicateContractError):
-                raise last  # in use, yet not found on its devices: nothing to reconcile with
             await self._sleep(min(2.0, 0.1 * 2**attempt))
-        assert last is not None
+        assert unknown is not None
         raise AmbiguousOutcomeError(
-            f"contract {spec.contract_id}: {MAX_CREATES} creates ended without an answer and it "
-            f"was not found afterwards (last: {last.message})",
-            method="POST",
-            path="contracts",
-            status=last.status,
+            f"{self._name(spec)}: {MAX_CREATES} creates ended without an answer and it was not "
+            f"found afterwards (last: {unknown.message})",
+            method=unknown.method,
+            path=unknown.path,
+            status=unknown.status,
         )
 
-    async def _reconcile(
-        self, spec: NewContract, cause: LivionKeyError | None
-    ) -> Settled[CreatedContract] | None:
-        existing = await self._find(spec)
+    async def _settle(self, spec: S, cause: LivionKeyError) -> Settled[R] | None:
+        """Look the item up: found and matching is a success, found and different a duplicate."""
+        existing = await self._lookup(spec)
         if existing is None:
             return None
-        if not contract_matches(existing, spec):
-            raise DuplicateContractError(
-                f"contract_id {spec.contract_id!r} is already used by a different contract "
-                f"({existing.id})",
-                status=cause.status if cause is not None else None,
+        if not self._matches(existing, spec):
+            raise self._duplicate(
+                f"{self._name(spec)} is already used by a different one", status=cause.status
             )
-        log.debug("contract %s: found on the server, counted as created", spec.contract_id)
-        created = CreatedContract(id=existing.id, pincode=existing.pincode)
-        return Settled(created, outcome=Outcome.SUCCEEDED)
+        log.debug("%s: found on the server, counted as created", self._name(spec))
+        return Settled(self._result_of(existing), outcome=Outcome.SUCCEEDED)
 
-    async def _settle_cancelled(self, spec: NewContract) -> Settled[CreatedContract]:
+    async def _settle_cancelled(self, spec: S) -> Settled[R]:
         """The job was cancelled while this create was in flight: did it land?"""
         try:
             async with asyncio.timeout(CANCEL_GRACE * 0.9):
-                existing = await self._find(spec)
+                existing = await self._lookup(spec)
         except (TimeoutError, LivionKeyError):
-            return Settled(None, outcome=Outcome.NOT_ATTEMPTED, reconciled=False)
-        if existing is not None and contract_matches(existing, spec):
-            return Settled(
-                CreatedContract(existing.id, existing.pincode), outcome=Outcome.SUCCEEDED
-            )
-        return Settled(None, outcome=Outcome.NOT_ATTEMPTED)
-
-
-class KeyCreator:
-    """Creates one ``NewKey`` exactly once, reconciling every unknown outcome."""
-
-    def __init__(
-        self,
-        create: Callable[[NewKey], Awaitable[CreatedKey]],
-        get: Callable[[NewKey], Awaitable[Key]],
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        self._create = create
-        self._get = get
-        self._sleep = sleep
-
-    async def __call__(self, spec: NewKey) -> CreatedKey | Settled[CreatedKey]:
-        last: LivionKeyError | None = None
-        for attempt in range(MAX_CREATES):
-            try:
-                return await self._create(spec)
-            except (AmbiguousOutcomeError, DuplicateKeyError) as exc:
-                last = exc
-            try:
-                existing = await self._get(spec)
-            except NotFoundError:
-                if isinstance(last, DuplicateKeyError):
-                    raise last from None
-                await self._sleep(min(2.0, 0.1 * 2**attempt))
-                continue
-            if not key_matches(existing, spec):
-                raise DuplicateKeyError(
-                    f"key_id {spec.key_id!r} is already used by a different key",
-                    status=last.status,
-                )
-            created = CreatedKey(locker_index=existing.locker_index)
-            return Settled(created, outcome=Outcome.SUCCEEDED)
-        assert last is not None
-        raise AmbiguousOutcomeError(
-            f"key {spec.key_id}: {MAX_CREATES} creates ended without an answer and it was not "
-            f"found afterwards (last: {last.message})",
+            existing = None
+        if existing is not None and self._matches(existing, spec):
+            return Settled(self._result_of(existing), outcome=Outcome.SUCCEEDED)
+        error = AmbiguousOutcomeError(
+            f"{self._name(spec)}: cancelled while its create was in flight, and not found on the "
+            "server then: it may still appear (a rerun settles it)",
             method="POST",
-            path="keys",
-            status=last.status,
+            path="",
         )
+        return Settled(None, outcome=Outcome.FAILED, reconciled=False, error=error)

@@ -7,9 +7,9 @@ attempted, never unknown.
 
 - A failing item never stops the others; a *fatal* error (authentication) stops pulling new
   items and reports every remaining one as not attempted.
-- Cancelling the job gives in-flight items a short grace period to settle (the work function
-  decides what settling means: the bulk helpers reconcile a create by looking it up), reports
-  the rest, and then re-raises the cancellation.
+- Cancelling the job cancels the in-flight items and gives them a short grace to settle (a work
+  function that catches the cancellation decides what settling means: the bulk helpers look a
+  create up), reports the rest, and then re-raises the cancellation.
 """
 
 from __future__ import annotations
@@ -18,13 +18,12 @@ import asyncio
 import contextlib
 import enum
 import logging
-import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import Generic, TypeVar
 
 import attrs
 
-from ._errors import AuthenticationError, LivionKeyError
+from ._errors import LivionKeyError, LoginError
 
 __all__ = [
     "CANCEL_GRACE",
@@ -44,7 +43,7 @@ log = logging.getLogger("livionkey_async.bulk")
 Source = Iterable[S] | AsyncIterable[S]
 
 # Errors after which sending more would only repeat the failure.
-FATAL_ERRORS: tuple[type[LivionKeyError], ...] = (AuthenticationError,)
+FATAL_ERRORS: tuple[type[LivionKeyError], ...] = (LoginError,)
 # How long in-flight items may take to settle after the job is cancelled.
 CANCEL_GRACE = 0.8
 
@@ -82,12 +81,20 @@ class ItemResult(Generic[S, R]):
 class Settled(Generic[R]):
     """What a work function returns when it settled an item some other way than plainly."""
 
-    __slots__ = ("outcome", "reconciled", "value")
+    __slots__ = ("error", "outcome", "reconciled", "value")
 
-    def __init__(self, value: R | None, *, outcome: Outcome, reconciled: bool = True) -> None:
+    def __init__(
+        self,
+        value: R | None,
+        *,
+        outcome: Outcome,
+        reconciled: bool = True,
+        error: LivionKeyError | None = None,
+    ) -> None:
         self.value = value
         self.outcome = outcome
         self.reconciled = reconciled
+        self.error = error
 
 
 async def aiter_source(source: Source[S]) -> AsyncIterator[S]:
@@ -123,6 +130,7 @@ async def fan_out(
     pending: dict[asyncio.Task[R | Settled[R]], tuple[int, S]] = {}
     fatal: LivionKeyError | None = None
     index = 0
+    preparing: tuple[int, S] | None = None  # pulled, not yet handed to work
     try:
         while True:
             while fatal is None and len(pending) < concurrency:
@@ -130,7 +138,9 @@ async def fan_out(
                     spec = await anext(items)
                 except StopAsyncIteration:
                     break
+                preparing = (index, spec)
                 early = await prepare(index, spec) if prepare is not None else None
+                preparing = None
                 if early is not None:
                     await emit(early)
                 else:
@@ -147,27 +157,41 @@ async def fan_out(
                     log.warning("stopping the batch: %s", type(fatal).__name__)
                 await emit(result)
         if fatal is not None:
-            async for spec in items:
-                await emit(ItemResult(index, spec, Outcome.NOT_ATTEMPTED, error=fatal))
-                index += 1
+            await _name_the_rest(items, index, emit, fatal)
     except asyncio.CancelledError:
-        await _settle_after_cancel(pending, items, index, emit)
+        await _settle_in_flight(pending, emit)
+        if preparing is not None:
+            await emit(ItemResult(preparing[0], preparing[1], Outcome.NOT_ATTEMPTED))
+            index = preparing[0] + 1
+        # Name the items never pulled, as far as the source yields them promptly.
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            async with asyncio.timeout(CANCEL_GRACE):
+                await _name_the_rest(items, index, emit, None)
         raise
     finally:
-        for task in pending:
-            task.cancel()
+        if pending:  # the job itself failed: no work outlives it
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending, timeout=CANCEL_GRACE)
         with contextlib.suppress(Exception):
             await items.aclose()  # type: ignore[attr-defined]
 
 
-async def _settle_after_cancel(
-    pending: dict[asyncio.Task[R | Settled[R]], tuple[int, S]],
-    items: AsyncIterator[S],
-    index: int,
-    emit: Emit[S, R],
+async def _name_the_rest(
+    items: AsyncIterator[S], index: int, emit: Emit[S, R], error: LivionKeyError | None
 ) -> None:
-    """Cancelled: let in-flight items settle briefly, then report every item we can name."""
-    deadline = time.monotonic() + CANCEL_GRACE
+    """Report every item not pulled yet as not attempted, letting the loop breathe meanwhile."""
+    async for spec in items:
+        await emit(ItemResult(index, spec, Outcome.NOT_ATTEMPTED, error=error))
+        index += 1
+        if index % 256 == 0:
+            await asyncio.sleep(0)  # a plain iterable never suspends: let others (and timeouts) in
+
+
+async def _settle_in_flight(
+    pending: dict[asyncio.Task[R | Settled[R]], tuple[int, S]], emit: Emit[S, R]
+) -> None:
+    """Cancelled: in-flight items get a short grace to settle (a create looks itself up)."""
     for task in pending:
         task.cancel()
     if pending:
@@ -178,12 +202,6 @@ async def _settle_after_cancel(
         else:
             await emit(ItemResult(position, spec, Outcome.NOT_ATTEMPTED))
         del pending[task]
-    # Name the items never pulled, as far as the source yields them promptly.
-    with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-        async with asyncio.timeout(max(0.05, deadline - time.monotonic() + 0.15)):
-            async for spec in items:
-                await emit(ItemResult(index, spec, Outcome.NOT_ATTEMPTED))
-                index += 1
 
 
 def _result_of(position: int, spec: S, task: asyncio.Task[R | Settled[R]]) -> ItemResult[S, R]:
@@ -194,7 +212,12 @@ def _result_of(position: int, spec: S, task: asyncio.Task[R | Settled[R]]) -> It
         value = task.result()
         if isinstance(value, Settled):
             return ItemResult(
-                position, spec, value.outcome, result=value.value, reconciled=value.reconciled
+                position,
+                spec,
+                value.outcome,
+                result=value.value,
+                error=value.error,
+                reconciled=value.reconciled,
             )
         return ItemResult(position, spec, Outcome.SUCCEEDED, result=value)
     if isinstance(error, LivionKeyError):

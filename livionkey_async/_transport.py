@@ -23,7 +23,7 @@ from typing import Any
 
 import aiohttp
 import attrs
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_random_exponential
+from tenacity import AsyncRetrying, RetryCallState, wait_random_exponential
 from yarl import URL
 
 from ._auth import TokenHolder
@@ -134,6 +134,7 @@ class Transport:
         self._max_throttled_attempts = max_throttled_attempts
         self._session = session
         self._owns_session = session is None
+        self._closed = False
         self._trace_configs = list(trace_configs)
         self._on_request = on_request
         self._sleep = sleep
@@ -143,8 +144,15 @@ class Transport:
 
     # -- session lifecycle ---------------------------------------------------------------------
 
+    def open(self) -> None:
+        """Ready to send again (``async with client`` after a ``close``)."""
+        self._closed = False
+        self.session()
+
     def session(self) -> aiohttp.ClientSession:
         """The session, created on first use inside the running loop."""
+        if self._closed:
+            raise TransportError("the client is closed; enter it again with `async with`")
         if self._session is None or (self._owns_session and self._session.closed):
             connector = aiohttp.TCPConnector(
                 limit=self._max_connections, limit_per_host=self._max_connections
@@ -163,6 +171,7 @@ class Transport:
 
     async def close(self) -> None:
         """Close the session if this transport created it; a borrowed one is left open."""
+        self._closed = True
         if self._owns_session and self._session is not None and not self._session.closed:
             await self._session.close()
 
@@ -191,7 +200,7 @@ class Transport:
     async def _retry(self, call: Call, first: LivionKeyError, progress: _Progress) -> Any:
         """tenacity takes over after a retryable first failure (replayed as its attempt 1)."""
         retrying = AsyncRetrying(
-            retry=retry_if_exception(lambda exc: self._should_retry(call, exc)),
+            retry=lambda state: self._should_retry(call, state),
             stop=lambda state: self._stop(call, state),
             wait=lambda state: self._wait(call, state),
             sleep=self._sleep,
@@ -335,7 +344,7 @@ class Transport:
             "%s %s -> %s in %.3fs (attempt %d)",
             call.method,
             call.path,
-            status if status is not None else type(error).__name__,
+            status if status is not None else type(error).__name__ if error else "cancelled",
             elapsed,
             attempt,
         )
@@ -371,9 +380,11 @@ class Transport:
             return call.idempotent
         return False
 
-    def _should_retry(self, call: Call, exc: BaseException) -> bool:
-        """Retryable, and (but for a 429, which the pacer handles) within the retry budget."""
-        if not self._retryable(call, exc):
+    def _should_retry(self, call: Call, state: RetryCallState) -> bool:
+        """Retryable, not out of attempts, and (but for a 429, which the pacer handles) within
+        the retry budget; the budget is spent only on a retry that will happen."""
+        exc = state.outcome.exception() if state.outcome is not None else None
+        if exc is None or not self._retryable(call, exc) or self._stop(call, state):
             return False
         return isinstance(exc, RateLimitedError) or self._budget.try_spend()
 

@@ -39,7 +39,7 @@ def _init_with_default_writer(self: aiohttp.ClientResponse, *args: Any, **kwargs
 
 def _roomy_stream_reader(loop: asyncio.AbstractEventLoop | None = None) -> StreamReader:
     protocol = ResponseHandler(loop=loop)  # type: ignore[arg-type]
-    return StreamReader(protocol, limit=2**30, loop=loop)  # type: ignore[arg-type]
+    return StreamReader(protocol, limit=2**30, loop=loop)
 
 
 # True while aioresponses still builds responses without ``stream_writer``: the shim test reads it.
@@ -49,4 +49,4 @@ UPSTREAM_PASSES_STREAM_WRITER = "stream_writer" in inspect.getsource(
 
 aiohttp.ClientResponse.__init__ = _init_with_default_writer  # type: ignore[method-assign]
 aiohttp.client_reqrep.ClientResponse.__init__ = _init_with_default_writer  # type: ignore[method-assign]
-aioresponses.core.stream_reader_factory = _roomy_stream_reader
+aioresponses.core.stream_reader_factory = _roomy_stream_reader  # type: ignore[attr-defined]

@@ -6,13 +6,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import cast
 
 import pytest
 
 from livionkey_async import (
+    AmbiguousOutcomeError,
     AuthenticationError,
-    BulkCancelled,
     BulkProgress,
     BulkReport,
     Contact,
@@ -27,7 +26,7 @@ from livionkey_async import (
     Outcome,
     ValidationError,
 )
-from livionkey_async.testing import Faults, SimConfig, Simulator
+from livionkey_async.testing import AccountConfig, Faults, SimConfig, Simulator
 
 START = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
 
@@ -186,20 +185,42 @@ async def test_cancelling_a_job_reports_every_item_and_loses_nothing() -> None:
                 if state.succeeded >= 10:
                     ten_done.set()
 
+            report: BulkReport[NewContract, CreatedContract] = BulkReport()
             job = asyncio.ensure_future(
-                client.bulk.create_contracts(specs, concurrency=8, on_progress=progress)
+                client.bulk.create_contracts(
+                    specs, concurrency=8, on_progress=progress, report=report
+                )
             )
             await ten_done.wait()
             job.cancel()
             async with asyncio.timeout(5):
-                with pytest.raises(BulkCancelled) as cancelled:
+                with pytest.raises(asyncio.CancelledError):
                     await job
-        report = cast(BulkReport[NewContract, CreatedContract], cancelled.value.report)
+        await asyncio.sleep(0.2)  # let requests the server was still handling land
         assert report.total == len(specs)
         assert 10 <= len(report.succeeded) < len(specs)
         assert len(report.not_attempted) > 0
         on_server = set(sim.contracts_by_contract_id())
-        assert {r.spec.contract_id for r in report.succeeded} == on_server
+        succeeded = {r.spec.contract_id for r in report.succeeded}
+        in_doubt = {
+            r.spec.contract_id for r in report.failed if isinstance(r.error, AmbiguousOutcomeError)
+        }
+        assert {r.spec.contract_id for r in report.failed} == in_doubt
+        assert succeeded <= on_server
+        assert on_server <= succeeded | in_doubt  # nothing on the server went unreported
+        assert not on_server & {r.spec.contract_id for r in report.not_attempted}
+
+
+async def test_cancelling_inside_asyncio_timeout_is_a_timeout() -> None:
+    config = sim_config(devices=1, keys=30, faults=Faults(latency=0.05))
+    async with Simulator(config) as sim:
+        async with LivionKeyClient(config.email, config.password, base_url=sim.url) as client:
+            specs = [spec(f"t-{i}", ref) for i, ref in enumerate(await key_refs(client))]
+            report: BulkReport[NewContract, CreatedContract] = BulkReport()
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.3):
+                    await client.bulk.create_contracts(specs, concurrency=4, report=report)
+        assert report.total == len(specs)
 
 
 async def test_stream_yields_every_item_in_completion_order() -> None:
@@ -245,3 +266,41 @@ async def test_keys_updates_and_deletes_in_bulk() -> None:
         deleted = await client.bulk.delete_contracts([i for i, _ in ids])
         assert len(deleted.succeeded) == 12
         assert await client.devices.contracts(device.device_id) == []
+
+
+async def test_no_access_to_one_device_fails_its_items_only() -> None:
+    other = AccountConfig(email="other@example.com", password="other-pass", devices=1, keys=2)
+    config = SimConfig(
+        devices=1,
+        keys=2,
+        keyx_devices=0,
+        keypad_devices=0,
+        key20_devices=0,
+        extra_accounts=[other],
+    )
+    async with (
+        Simulator(config) as sim,
+        LivionKeyClient(config.email, config.password, base_url=sim.url) as client,
+    ):
+        mine = await key_refs(client)
+        foreign = KeyRef("00002", "A0001")  # the other account's first device
+        specs = [spec("m-0", mine[0]), spec("f-0", foreign), spec("m-1", mine[1])]
+        report = await client.bulk.create_contracts(specs, concurrency=1)
+    assert sorted(r.spec.contract_id for r in report.succeeded) == ["m-0", "m-1"]
+    assert [type(r.error) for r in report.failed] == [AuthenticationError]
+    assert report.not_attempted == []
+
+
+async def test_deleting_contracts_already_gone_counts_as_deleted() -> None:
+    config = sim_config(devices=1, keys=2)
+    async with (
+        Simulator(config) as sim,
+        LivionKeyClient(config.email, config.password, base_url=sim.url) as client,
+    ):
+        a, b = await key_refs(client)
+        made = await client.bulk.create_contracts([spec("d-1", a), spec("d-2", b)])
+        ids = [r.result.id for r in made.succeeded if r.result is not None]
+        await client.contracts.delete(ids[0])  # someone deleted one already
+        report = await client.bulk.delete_contracts(ids)
+        assert len(report.succeeded) == 2
+        assert sim.contracts() == []

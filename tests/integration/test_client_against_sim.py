@@ -37,6 +37,7 @@ from livionkey_async import (
     KeyRef,
     LivionKeyClient,
     LivionKeyError,
+    LoginError,
     NewContract,
     NewKey,
     NoFreeLockerError,
@@ -646,13 +647,13 @@ async def test_wrong_password_is_an_authentication_error(sim: Simulator) -> None
     ) as client:
         await fails_with(
             client.login(),
-            AuthenticationError,
+            LoginError,
             400,
             "Firebase: Error (auth/invalid-login-credentials).",
         )
         await fails_with(
             client.devices.list(),
-            AuthenticationError,
+            LoginError,
             400,
             "Firebase: Error (auth/invalid-login-credentials).",
         )
@@ -670,7 +671,7 @@ async def test_a_throttled_login_is_rate_limited_without_waiting_past_max_wait()
     ):
         await fails_with(
             client.login(),
-            AuthenticationError,
+            LoginError,
             400,
             "Firebase: Error (auth/invalid-login-credentials).",
         )

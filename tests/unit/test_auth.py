@@ -299,12 +299,16 @@ async def test_a_failed_background_refresh_keeps_the_old_token_until_the_hard_ma
     assert login.calls == 2
     assert "background token refresh failed" in caplog.text
 
-    assert await holder.token() == "tok-1"  # still valid: served, and a refresh is retried
+    assert await holder.token() == "tok-1"  # still valid: served; no retry storm meanwhile
+    await settle()
+    assert login.calls == 2
+    clock.advance(5)  # a failed refresh is retried a little later
+    assert await holder.token() == "tok-1"
     await settle()
     assert login.calls == 3
 
     login.error = None
-    clock.advance(190)  # inside the hard margin: the caller waits for a fresh login
+    clock.advance(185)  # inside the hard margin: the caller waits for a fresh login
     assert await holder.token() == "tok-4"
 
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from livionkey_async import AuthenticationError, ItemResult, NotFoundError, Outcome
+from livionkey_async import ItemResult, LoginError, NotFoundError, Outcome
 from livionkey_async._fanout import Settled, fan_out
 
 
@@ -106,7 +106,7 @@ async def test_failures_are_per_item_and_unexpected_errors_are_wrapped() -> None
 async def test_a_fatal_error_stops_pulling_and_reports_the_rest_not_attempted() -> None:
     async def work(item: int) -> int:
         if item == 2:
-            raise AuthenticationError("refused", status=400)
+            raise LoginError("refused", status=400)
         await asyncio.sleep(0)
         return item
 
@@ -119,7 +119,7 @@ async def test_a_fatal_error_stops_pulling_and_reports_the_rest_not_attempted() 
     assert len(seen) == 100
     not_attempted = [r for r in seen if r.outcome is Outcome.NOT_ATTEMPTED]
     assert len(not_attempted) >= 90
-    assert all(isinstance(r.error, AuthenticationError) for r in not_attempted)
+    assert all(isinstance(r.error, LoginError) for r in not_attempted)
 
 
 async def test_cancellation_settles_in_flight_items_and_names_the_rest() -> None:
@@ -146,3 +146,32 @@ async def test_cancellation_settles_in_flight_items_and_names_the_rest() -> None
     assert sorted(r.index for r in seen) == list(range(10))
     assert sum(1 for r in seen if r.outcome is Outcome.SUCCEEDED) == 4
     assert sum(1 for r in seen if r.outcome is Outcome.NOT_ATTEMPTED) == 6
+
+
+async def test_cancelling_over_an_endless_plain_iterable_returns_promptly() -> None:
+    def endless() -> Iterator[int]:
+        i = 0
+        while True:
+            yield i
+            i += 1
+
+    started = asyncio.Event()
+
+    async def work(item: int) -> int:
+        started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    named = 0
+
+    async def emit(result: ItemResult[int, int]) -> None:
+        nonlocal named
+        named += 1
+
+    job = asyncio.ensure_future(fan_out(endless(), work=work, emit=emit, concurrency=4))
+    await started.wait()
+    job.cancel()
+    async with asyncio.timeout(5):  # the drain is bounded and lets the loop breathe
+        with pytest.raises(asyncio.CancelledError):
+            await job
+    assert named >= 4
