@@ -44,8 +44,10 @@ Source = Iterable[S] | AsyncIterable[S]
 
 # Errors after which sending more would only repeat the failure.
 FATAL_ERRORS: tuple[type[LivionKeyError], ...] = (LoginError,)
-# How long in-flight items may take to settle after the job is cancelled.
-CANCEL_GRACE = 0.8
+# How long in-flight items may take to settle after the job is cancelled; naming the items never
+# pulled gets what is left of CANCEL_BUDGET, so a cancelled job returns within a second.
+CANCEL_GRACE = 0.6
+CANCEL_BUDGET = 0.9
 
 
 class Outcome(enum.Enum):
@@ -159,13 +161,14 @@ async def fan_out(
         if fatal is not None:
             await _name_the_rest(items, index, emit, fatal)
     except asyncio.CancelledError:
+        give_up_at = asyncio.get_running_loop().time() + CANCEL_BUDGET
         await _settle_in_flight(pending, emit)
         if preparing is not None:
             await emit(ItemResult(preparing[0], preparing[1], Outcome.NOT_ATTEMPTED))
             index = preparing[0] + 1
         # Name the items never pulled, as far as the source yields them promptly.
         with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-            async with asyncio.timeout(CANCEL_GRACE):
+            async with asyncio.timeout_at(give_up_at):
                 await _name_the_rest(items, index, emit, None)
         raise
     finally:

@@ -4,18 +4,26 @@ ambiguous writes, local validation and refused devices, all on aioresponses with
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
-from email.utils import formatdate
 from typing import Any, cast
 
 import aiohttp
 import pytest
 from aioresponses import aioresponses
-from yarl import URL
+from wire_support import (
+    BASE,
+    EMAIL,
+    PASSWORD,
+    FakeTime,
+    bearer,
+    calls,
+    login_answer,
+    new_client,
+    url,
+)
 
 from livionkey_async import (
     AmbiguousOutcomeError,
@@ -44,63 +52,9 @@ from livionkey_async import (
     ValidationError,
 )
 
-BASE = "https://api.example.test"
-EMAIL = "user@example.com"
-PASSWORD = "s3cret-pass"
 START = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 END = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 UNAUTHORIZED = "GraphQL - 2026-11-22T10:00:00.000Z - 8f2c1e - not authorized"
-
-
-class FakeTime:
-    """A monotonic clock, a wall clock and a ``sleep`` that only moves the clocks forward."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-        self.wall_offset = 1_795_000_000.0 - self.now
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def wall(self) -> float:
-        return self.wall_offset + self.now
-
-    async def sleep(self, delay: float) -> None:
-        self.sleeps.append(delay)
-        self.now += max(0.0, delay)
-        await asyncio.sleep(0)
-
-
-def url(path: str, **query: str) -> URL:
-    full = URL(f"{BASE}{path}")
-    return full.with_query(sorted(query.items())) if query else full
-
-
-def calls(mocked: Any, method: str, path: str, **query: str) -> list[Any]:
-    found: list[Any] = mocked.requests.get((method, url(path, **query)), [])
-    return found
-
-
-def bearer(call: Any) -> str:
-    value: str = call.kwargs["headers"]["Authorization"]
-    return value
-
-
-def login_answer(fake_time: FakeTime, token: str) -> dict[str, str]:
-    return {"token": token, "expirationTime": formatdate(fake_time.wall() + 3600, usegmt=True)}
-
-
-def new_client(fake_time: FakeTime, **options: Any) -> LivionKeyClient:
-    return LivionKeyClient(
-        EMAIL,
-        PASSWORD,
-        base_url=BASE,
-        sleep=fake_time.sleep,
-        clock=fake_time.monotonic,
-        wall_clock=fake_time.wall,
-        **options,
-    )
 
 
 @pytest.fixture

@@ -8,16 +8,24 @@ payload shapes of the wire contract (``spec/livionkey-api-v1.md``).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from email.utils import formatdate
 from typing import Any
 
 import attrs
 import pytest
 from aioresponses import aioresponses
-from yarl import URL
+from wire_support import (
+    BASE,
+    EMAIL,
+    PASSWORD,
+    FakeTime,
+    bearer,
+    calls,
+    login_answer,
+    new_client,
+    url,
+)
 
 from livionkey_async import (
     Contact,
@@ -42,9 +50,6 @@ from livionkey_async import (
     SyncState,
 )
 
-BASE = "https://api.example.test"
-EMAIL = "user@example.com"
-PASSWORD = "s3cret-pass"
 TOKEN = "tok-1"
 
 START = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
@@ -56,37 +61,6 @@ END_WIRE = "2026-10-03T12:00:00.000Z"
 # -- fakes and helpers ---------------------------------------------------------------------------
 
 
-class FakeTime:
-    """A monotonic clock, a wall clock and a ``sleep`` that only moves the clocks forward."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-        self.wall_offset = 1_795_000_000.0 - self.now  # some day in November 2026
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def wall(self) -> float:
-        return self.wall_offset + self.now
-
-    async def sleep(self, delay: float) -> None:
-        self.sleeps.append(delay)
-        self.now += max(0.0, delay)
-        await asyncio.sleep(0)
-
-
-def url(path: str, **query: str) -> URL:
-    """The URL aioresponses records a request under (query sorted, as it normalises it)."""
-    full = URL(f"{BASE}{path}")
-    return full.with_query(sorted(query.items())) if query else full
-
-
-def calls(mocked: Any, method: str, path: str, **query: str) -> list[Any]:
-    found: list[Any] = mocked.requests.get((method, url(path, **query)), [])
-    return found
-
-
 def only_call(mocked: Any, method: str, path: str, **query: str) -> Any:
     """The one request sent as ``method path?query``, and proof nothing else but a login was."""
     found = calls(mocked, method, path, **query)
@@ -96,7 +70,7 @@ def only_call(mocked: Any, method: str, path: str, **query: str) -> Any:
 
 
 def assert_bearer(call: Any, token: str = TOKEN) -> None:
-    assert call.kwargs["headers"]["Authorization"] == f"Bearer {token}"
+    assert bearer(call) == f"Bearer {token}"
 
 
 @pytest.fixture
@@ -112,22 +86,8 @@ def mocked() -> Iterator[Any]:
 
 @pytest.fixture
 async def client(fake_time: FakeTime, mocked: Any) -> AsyncIterator[LivionKeyClient]:
-    mocked.post(
-        f"{BASE}/auth/login",
-        payload={
-            "token": TOKEN,
-            "expirationTime": formatdate(fake_time.wall() + 3600, usegmt=True),
-        },
-        repeat=True,
-    )
-    async with LivionKeyClient(
-        EMAIL,
-        PASSWORD,
-        base_url=BASE,
-        sleep=fake_time.sleep,
-        clock=fake_time.monotonic,
-        wall_clock=fake_time.wall,
-    ) as made:
+    mocked.post(f"{BASE}/auth/login", payload=login_answer(fake_time, TOKEN), repeat=True)
+    async with new_client(fake_time) as made:
         yield made
 
 
@@ -506,13 +466,7 @@ async def test_ids_are_escaped_as_one_path_segment(client: LivionKeyClient, mock
 
 
 async def test_base_url_path_prefix_is_kept(fake_time: FakeTime, mocked: Any) -> None:
-    mocked.post(
-        f"{BASE}/v1/auth/login",
-        payload={
-            "token": TOKEN,
-            "expirationTime": formatdate(fake_time.wall() + 3600, usegmt=True),
-        },
-    )
+    mocked.post(f"{BASE}/v1/auth/login", payload=login_answer(fake_time, TOKEN))
     mocked.get(f"{BASE}/v1/devices", payload=[])
     async with LivionKeyClient(
         EMAIL,

@@ -7,10 +7,9 @@ from email.utils import formatdate
 
 import pytest
 from aioresponses import aioresponses
+from wire_support import BASE
 
 from livionkey_async import LivionKeyClient, RateLimitedError
-
-BASE = "https://api.example.test"
 
 
 class Sleeps:

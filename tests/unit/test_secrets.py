@@ -8,23 +8,21 @@ exception is searched for each secret.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import traceback
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from email.utils import formatdate
 from typing import Any
 
 import pytest
 from aioresponses import aioresponses
+from wire_support import BASE, EMAIL, FakeTime, login_answer, new_client
 
 from livionkey_async import (
     AmbiguousOutcomeError,
     Contact,
     ContractUpdate,
     KeyRef,
-    LivionKeyClient,
     LivionKeyError,
     NewContract,
     NewKey,
@@ -32,9 +30,7 @@ from livionkey_async import (
     ValidationError,
 )
 
-BASE = "https://api.example.test"
-EMAIL = "user@example.com"
-PASSWORD = "Pa55-word-7Qx"
+PASSWORD = "Pa55-word-7Qx"  # not wire_support.PASSWORD: every client here is given this one
 TOKEN_1 = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLW9uZQ"
 TOKEN_2 = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTIifQ.c2lnbmF0dXJlLXR3bw"
 PINCODE = "482913"
@@ -46,40 +42,10 @@ SECRETS = [PASSWORD, TOKEN_1, TOKEN_2, PINCODE, NEW_PINCODE, KEY_CODE, *BACKUP_C
 SECRETS += NEW_BACKUP_CODES
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def wall(self) -> float:
-        return 1_795_000_000.0 + self.now
-
-    async def sleep(self, delay: float) -> None:
-        self.now += max(0.0, delay)
-        await asyncio.sleep(0)
-
-
 @pytest.fixture
 def mocked() -> Iterator[Any]:
     with aioresponses() as m:
         yield m
-
-
-def login_payload(fake_time: FakeTime, token: str) -> dict[str, str]:
-    return {"token": token, "expirationTime": formatdate(fake_time.wall() + 3600, usegmt=True)}
-
-
-def new_client(fake_time: FakeTime, password: str = PASSWORD) -> LivionKeyClient:
-    return LivionKeyClient(
-        EMAIL,
-        password,
-        base_url=BASE,
-        sleep=fake_time.sleep,
-        clock=fake_time.monotonic,
-        wall_clock=fake_time.wall,
-    )
 
 
 CONTRACT_WIRE: dict[str, Any] = {
@@ -135,8 +101,8 @@ async def test_a_full_scenario_leaks_no_secret(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     fake_time = FakeTime()
-    mocked.post(f"{BASE}/auth/login", payload=login_payload(fake_time, TOKEN_1))
-    mocked.post(f"{BASE}/auth/login", payload=login_payload(fake_time, TOKEN_2))
+    mocked.post(f"{BASE}/auth/login", payload=login_answer(fake_time, TOKEN_1))
+    mocked.post(f"{BASE}/auth/login", payload=login_answer(fake_time, TOKEN_2))
     mocked.get(f"{BASE}/devices", payload=[{"deviceId": "00053", "name": "Office"}])
     mocked.post(f"{BASE}/contracts", payload={"id": "obj-1", "pincode": PINCODE})
     mocked.post(f"{BASE}/keys", payload={"lockerIndex": 4})
@@ -188,7 +154,7 @@ async def test_a_full_scenario_leaks_no_secret(
         pincode=PINCODE,
     )
     new_key = NewKey(key_id="A4324", name="Car 1", device_id="00053", key_code=KEY_CODE)
-    async with new_client(fake_time) as client:
+    async with new_client(fake_time, PASSWORD) as client:
         results.append(await client.devices.list())
         results.append(await client.contracts.create(new_contract))
         results.append(await client.keys.create(new_key))
@@ -251,7 +217,7 @@ async def test_a_refused_login_does_not_show_the_password(
     body = f'{{"success":false,"message":"Bad login","request":{{"password":"{PASSWORD}"}}}}'
     mocked.post(f"{BASE}/auth/login", status=400, body=body)
 
-    async with new_client(FakeTime()) as client:
+    async with new_client(FakeTime(), PASSWORD) as client:
         with pytest.raises(LivionKeyError) as info:
             await client.login()
 
@@ -271,10 +237,10 @@ async def test_a_refused_login_does_not_show_the_password(
 )
 async def test_an_echoed_token_is_redacted(mocked: Any, echo: str) -> None:
     fake_time = FakeTime()
-    mocked.post(f"{BASE}/auth/login", payload=login_payload(fake_time, TOKEN_2))
+    mocked.post(f"{BASE}/auth/login", payload=login_answer(fake_time, TOKEN_2))
     mocked.get(f"{BASE}/contracts/obj-1", status=400, body=echo, content_type="text/plain")
 
-    async with new_client(fake_time) as client:
+    async with new_client(fake_time, PASSWORD) as client:
         with pytest.raises(LivionKeyError) as info:
             await client.contracts.get("obj-1")
 
@@ -300,7 +266,7 @@ async def test_a_verbatim_echo_of_a_credential_is_redacted(
     if echo.startswith("Firebase"):
         mocked.post(f"{BASE}/auth/login", status=400, body=echo, content_type="text/plain")
     else:
-        mocked.post(f"{BASE}/auth/login", payload=login_payload(fake_time, token))
+        mocked.post(f"{BASE}/auth/login", payload=login_answer(fake_time, token))
         mocked.get(f"{BASE}/devices", status=400, body=echo, content_type="text/plain")
 
     async with new_client(fake_time, password) as client:
