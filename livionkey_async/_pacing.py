@@ -12,7 +12,9 @@ spaced, never R at once. Each caller reserves its own slot synchronously and the
 so concurrent callers spread out instead of waking in a herd. A change of plan (a pause, a
 slowdown, a much faster rate) wakes every waiter at once; each then takes a fresh slot, in the
 order the old slots were taken. So after a 429 every
-caller, queued ones included, waits out the pause, and the queue leaves it evenly spaced.
+caller, queued ones included, waits out the pause, and the queue leaves it evenly spaced. The
+same GCRA is also checked against the times requests really left, so after a stall of the event
+loop the slots that fell due meanwhile leave at most a few back to back, not all at once.
 
 **Finding the limit** (``rate_limit=None``) is done by :class:`_RateFinder`:
 
