@@ -105,8 +105,10 @@ class _Job(Generic[S, R]):
     check: Callable[[S], Awaitable[None]]
     work: Callable[[S], Awaitable[R | Settled[R]]]
     key: Callable[[S], str]
-    object_id: Callable[[R | None], str | None]
-    from_journal: Callable[[dict[str, object]], R | None]
+    # What a journal line keeps of a result, and what a rerun rebuilds from it (updates and
+    # deletes produce nothing to keep).
+    object_id: Callable[[R | None], str | None] = lambda _: None
+    from_journal: Callable[[dict[str, object]], R | None] = lambda _: None
 
 
 class Bulk:
@@ -199,8 +201,6 @@ class Bulk:
             check=check,
             work=work,
             key=lambda item: item[0],
-            object_id=lambda _: None,
-            from_journal=lambda _: None,
         )
 
     async def update_contracts(
@@ -245,8 +245,6 @@ class Bulk:
             check=check,
             work=work,
             key=lambda contract_id: contract_id,
-            object_id=lambda _: None,
-            from_journal=lambda _: None,
         )
 
     async def delete_contracts(
@@ -307,8 +305,7 @@ class Bulk:
                 sleep=client._sleep,
             ),
             key=lambda spec: f"{spec.device_id}/{spec.key_id}",
-            object_id=lambda _: None,
-            from_journal=lambda entry: CreatedKey(),
+            from_journal=lambda _: CreatedKey(),
         )
 
     async def create_keys(

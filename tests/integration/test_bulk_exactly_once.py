@@ -196,7 +196,11 @@ async def test_cancelling_a_job_reports_every_item_and_loses_nothing() -> None:
             async with asyncio.timeout(5):
                 with pytest.raises(asyncio.CancelledError):
                     await job
-        await asyncio.sleep(0.2)  # let requests the server was still handling land
+        for _ in range(200):  # let requests the server was still handling land (bounded)
+            if sim.stats.in_flight == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert sim.stats.in_flight == 0
         assert report.total == len(specs)
         assert 10 <= len(report.succeeded) < len(specs)
         assert len(report.not_attempted) > 0
