@@ -25,7 +25,7 @@ from ._client import LivionKeyClient
 from ._errors import LivionKeyError
 from ._fanout import ItemResult
 from ._models import Contact, CreatedContract, KeyRef, NewContract
-from ._spec_files import COLUMNS, read_spec_file
+from ._spec_files import COLUMNS, parse_instant, read_spec_file
 
 __all__ = ["COMMANDS"]
 
@@ -143,7 +143,10 @@ async def _contracts(client: LivionKeyClient, args: argparse.Namespace) -> int:
 
 
 def _instant(text: str) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        value = parse_instant(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     if value.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} has no time zone (add Z or +02:00)")
     return value

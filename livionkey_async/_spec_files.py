@@ -24,7 +24,7 @@ from ._errors import ValidationError
 from ._models import Contact, ContractType, KeyRef, Language, NewContract
 from ._validation import validate_new_contract
 
-__all__ = ["COLUMNS", "SpecFileError", "read_spec_file"]
+__all__ = ["COLUMNS", "SpecFileError", "parse_instant", "read_spec_file"]
 
 COLUMNS = (
     "contract_id",
@@ -120,14 +120,18 @@ def _flag(row: Mapping[str, Any], name: str) -> bool | None:
     raise ValueError(f"{name} must be true or false, not {value!r}")
 
 
-def _instant(row: Mapping[str, Any], name: str) -> datetime | None:
-    text = _text(row, name)
-    if text is None:
-        return None
+def parse_instant(text: str, name: str = "date") -> datetime:
+    """A date an operator wrote (ISO-8601, ``Z`` allowed). A missing zone is kept missing, for
+    validation to refuse: guessing one is how bookings end up an hour off."""
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{name} is not an ISO-8601 date: {text!r}") from None
+
+
+def _instant(row: Mapping[str, Any], name: str) -> datetime | None:
+    text = _text(row, name)
+    return None if text is None else parse_instant(text, name)
 
 
 def _keys(row: Mapping[str, Any]) -> list[KeyRef]:
