@@ -15,7 +15,7 @@ Assumed (the wire contract leaves it open):
 from __future__ import annotations
 
 from ._messages import Msg, SimError
-from ._parse import opt_bool, opt_str, parse_body, parse_locker_index, require_str
+from ._parse import opt_bool, opt_locker_index, opt_str, parse_body, require_str
 from ._records import SimDevice, SimKey
 from ._store import SimStore
 from ._vocabulary import KEY_ACTIONS, V1_PRODUCTS
@@ -39,8 +39,7 @@ class KeyRules:
         key_code = opt_str(fields, "keyCode")
         shared = opt_bool(fields, "shared")
         opt_bool(fields, "checkLockerStatus")
-        wanted = fields.get("lockerIndex")
-        index = None if wanted is None or wanted == "" else parse_locker_index(wanted)
+        index = opt_locker_index(fields)
         store = self._store
         device = store.device(account, device_id, missing=Msg.NO_SUCH_DEVICE)
         if key_id in device.keys:
@@ -79,8 +78,7 @@ class KeyRules:
         key_code = opt_str(fields, "keyCode")
         shared = opt_bool(fields, "shared")
         opt_bool(fields, "checkLockerStatus")
-        wanted = fields.get("lockerIndex")
-        index = None if wanted is None or wanted == "" else parse_locker_index(wanted)
+        index = opt_locker_index(fields)
         store = self._store
         device = store.device(account, device_id, missing=Msg.NO_SUCH_DEVICE)
         key = store.key(device, key_id)

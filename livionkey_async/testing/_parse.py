@@ -107,6 +107,12 @@ def parse_locker_index(value: object) -> int:
     return index
 
 
+def opt_locker_index(body: Mapping[str, object]) -> int | None:
+    """``lockerIndex`` when the body gives one (absent or empty: let the device choose)."""
+    value = body.get("lockerIndex")
+    return None if value is None or value == "" else parse_locker_index(value)
+
+
 def parse_count(value: str, name: str, *, minimum: int) -> int:
     if not _DIGITS.fullmatch(value) or int(value) < minimum:
         raise SimError(400, Assumed.malformed(name))
