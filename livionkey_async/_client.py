@@ -18,7 +18,7 @@ import aiohttp
 from yarl import URL
 
 from ._assumptions import DEFAULT_BASE_URL
-from ._auth import TokenHolder
+from ._auth import BearerAuth, TokenHolder
 from ._bulk import Bulk
 from ._contracts import Contracts
 from ._convert import structure
@@ -122,7 +122,7 @@ class LivionKeyClient:
         self._auth = TokenHolder(
             self._login, refresh_margin=refresh_margin, clock=clock, wall_clock=wall_clock
         )
-        self._transport.auth = self._auth
+        self._transport.auth = BearerAuth(self._auth)
         self._transport.secrets = lambda: (password, *self._auth.secrets())
         self.devices = Devices(self._transport)
         self.keys = Keys(self._transport, self.devices)
