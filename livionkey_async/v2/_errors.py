@@ -4,7 +4,8 @@ V1 needs a table of message prefixes because its errors are free text; v2 answer
 that says what failed and a JSON body (assumed NestJS-style ``{"statusCode", "message", "error"}``,
 ``message`` a string or a list of them). So the mapping is by status, the message is read from
 the body, and what an operation documents for its 4xx (a 409 on one path is "no keys available",
-on another an overlap) is named by the resource that sent it (``_resource.Api``). Two classes are
+on another a taken id) is named by the resource that sent it (``_resource.Api``). A 409 that
+says "overlap" is a ``ContractOverlapError`` wherever it comes from. Two classes are
 added to the tree for what only v2 says::
 
     ConflictError
@@ -21,6 +22,7 @@ from .._errors import (
     ApiError,
     AuthenticationError,
     ConflictError,
+    ContractOverlapError,
     LivionKeyError,
     NotFoundError,
     RateLimitedError,
@@ -29,7 +31,13 @@ from .._errors import (
     redact,
 )
 
-__all__ = ["ContractInUseError", "NoKeysAvailableError", "error_from_v2", "v2_message"]
+__all__ = [
+    "ContractInUseError",
+    "NoKeysAvailableError",
+    "error_from_v2",
+    "is_generic",
+    "v2_message",
+]
 
 
 class NoKeysAvailableError(ConflictError):
@@ -81,4 +89,12 @@ def error_from_v2(
         return RateLimitedError(message, status=status, retry_after=retry_after)
     if status >= 500:
         return ServerError(message, status=status)
+    if status == 409 and "overlap" in message.lower():
+        # Documented on one path ("Overlapping contract"), and the same clash on any other.
+        return ContractOverlapError(message, status=status)
     return _BY_STATUS.get(status, ApiError)(message, status=status)
+
+
+def is_generic(error: LivionKeyError) -> bool:
+    """Whether ``error`` is only what its status says (an operation may know better)."""
+    return type(error) is _BY_STATUS.get(error.status or 0, ApiError)

@@ -16,6 +16,7 @@ from .._errors import LivionKeyError, ResponseFormatError
 from .._transport import Call, Transport
 from ._assumptions import MAX_PAGE_LIMIT
 from ._convert import structure
+from ._errors import is_generic
 from ._models import Page
 from ._validation import check_limit
 
@@ -55,13 +56,13 @@ class Api:
         *,
         refine: Mapping[int, type[LivionKeyError]] | None = None,
     ) -> Any:
-        """Send ``call``. ``refine`` names what this operation's answer of a status means (the
-        status-driven mapping only knows the generic class)."""
+        """Send ``call``. ``refine`` names what this operation's answer of a status means, where
+        the status-driven mapping only knows the generic class."""
         try:
             return await self.transport.request(call)
         except LivionKeyError as exc:
             better = refine.get(exc.status) if refine and exc.status is not None else None
-            if better is None or isinstance(exc, better):
+            if better is None or not is_generic(exc):
                 raise
             raise better(exc.message, status=exc.status) from None
 
