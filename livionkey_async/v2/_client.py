@@ -23,6 +23,7 @@ from .._stats import ClientStats, Counters, RequestEvent
 from .._transport import Transport
 from ._assumptions import DEFAULT_BASE_URL
 from ._automats import Automats
+from ._bulk import V2Bulk
 from ._errors import error_from_v2
 from ._iloq import Iloq
 from ._mechanical import Mechanical
@@ -107,6 +108,7 @@ class LivionKeyV2Client:
         self.groups = Groups(api)
         self.organization_units = OrganizationUnits(api)
         self.service_accounts = ServiceAccounts(api)
+        self.bulk = V2Bulk(self)
 
     def __repr__(self) -> str:
         return (

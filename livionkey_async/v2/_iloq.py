@@ -1,13 +1,14 @@
 """``client.iloq``: iLOQ access rights and iLOQ key contracts (the LivionKey20's keys).
 
 An iLOQ key contract takes no reference of the caller's: the server names it. So a create that
-may have reached the server is never sent again (``AmbiguousOutcomeError``); ``contracts.
-find_matching`` lists the contracts that match what was asked, which is the best the API allows
-for settling it (the README says what a caller can and cannot rely on).
+may have reached the server is never sent again (``AmbiguousOutcomeError``);
+``contracts.find_matching`` lists the contracts that match what was asked, which is the best the
+API allows for settling it (the README says what a caller can and cannot rely on).
 """
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import AsyncIterator
 
 from .._errors import ContractOverlapError
@@ -22,6 +23,7 @@ from ._models import (
     NewIloqKeyContract,
     Page,
 )
+from ._reconcile import iloq_contract_matches
 from ._resource import Api, segment
 from ._validation import check_id, validate_iloq_update, validate_new_iloq_contract
 
@@ -133,6 +135,21 @@ class IloqContracts:
             refine={409: ContractOverlapError},
         )
         return structure(data, IloqKeyContract)
+
+    async def find_matching(self, contract: NewIloqKeyContract) -> builtins.list[IloqKeyContract]:
+        """The ongoing and future contracts that agree with everything ``contract`` asks for.
+
+        The best the API allows for settling a create whose outcome is unknown (it keeps no
+        reference of yours): none found means it did not land (once its request is over); one
+        found may also be an identical contract made before or by someone else; the bulk
+        helpers narrow that down for you (see ``client.bulk.create_iloq_contracts``).
+        """
+        validate_new_iloq_contract(contract)
+        return [
+            found
+            async for found in self.iterate(ongoing=True, future=True)
+            if iloq_contract_matches(found, contract)
+        ]
 
     async def delete(self, id: str) -> None:
         """Cancel a contract (already gone counts as done). ``ContractInUseError`` while a key
