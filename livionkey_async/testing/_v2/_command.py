@@ -107,7 +107,7 @@ async def _serve(config: V2SimConfig, key_file: Path) -> None:
         print(f"LivionKey API v2 simulator listening on {sim.url}", flush=True)
         print(f"  LIVIONKEY_SERVICE_ACCOUNT_ID={config.service_account_id}", flush=True)
         print(f"  LIVIONKEY_PRIVATE_KEY_FILE={key_file}", flush=True)
-        print(f"  LIVIONKEY_BASE_URL={sim.url}", flush=True)
+        print(f"  LIVIONKEY_V2_BASE_URL={sim.url}", flush=True)
         print(f"  automats: {automats}", flush=True)
         print(f"  control:  {sim.origin}/_sim/stats, /_sim/faults, /_sim/reset", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
