@@ -15,6 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import attrs
+
 from .._command import add_fault_arguments, faults_from_args, stop_signal
 from ._config import V2SimConfig
 from ._keys import new_private_key_pem, public_key_of
@@ -30,9 +32,16 @@ def _count(text: str) -> int:
     return value
 
 
+class _Defaults:
+    """``V2SimConfig``'s defaults, read without making one (that would make a key)."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(attrs.fields(V2SimConfig), name).default
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the ``sim --api v2`` flags on ``parser``."""
-    defaults = V2SimConfig()
+    defaults = _Defaults()
     serve = parser.add_argument_group("server")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     serve.add_argument(
@@ -62,21 +71,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_fault_arguments(parser)
 
 
-def _private_key(path: Path | None) -> tuple[str, Path, bool]:
-    """The key to serve with, the file it is in (written, owner-only, when new) and whether that
-    file is a temporary one (removed when the simulator stops)."""
+def _key_of(path: Path | None) -> str:
+    """The key in ``path`` when that file exists, else a fresh one."""
     if path is not None and path.exists():
-        return path.read_text(encoding="ascii"), path, False
-    pem = new_private_key_pem()
-    temporary = path is None
+        return path.read_text(encoding="ascii")
+    return new_private_key_pem()
+
+
+def _key_file(path: Path | None, pem: str) -> tuple[Path, bool]:
+    """Where the key is (written there, owner-only, when new) and whether that file is a
+    temporary one, removed when the simulator stops."""
+    if path is not None and path.exists():
+        return path, False
     if path is None:
         handle, name = tempfile.mkstemp(prefix="livionkey-sim-", suffix=".pem")  # mode 0600
         os.close(handle)
-        path = Path(name)
-    else:
-        path.touch(mode=0o600)
+        Path(name).write_text(pem, encoding="ascii")
+        return Path(name), True
+    path.touch(mode=0o600)
     path.write_text(pem, encoding="ascii")
-    return pem, path, temporary
+    return path, False
 
 
 def config_from_args(args: argparse.Namespace, private_key_pem: str) -> V2SimConfig:
@@ -118,9 +132,10 @@ async def _serve(config: V2SimConfig, key_file: Path) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C or SIGTERM; 0 on a clean stop, 2 on a bad configuration."""
     try:
-        pem, key_file, temporary = _private_key(args.private_key_file)
+        pem = _key_of(args.private_key_file)
         public_key_of(pem)  # a file that holds no RSA key is a bad configuration
         config = config_from_args(args, pem)
+        key_file, temporary = _key_file(args.private_key_file, pem)
     except (ValueError, OSError) as exc:
         print(f"sim: {exc}", file=sys.stderr)
         return 2
