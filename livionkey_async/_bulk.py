@@ -25,6 +25,7 @@ from ._errors import (
     DuplicateKeyError,
     LivionKeyError,
     NotFoundError,
+    ResponseFormatError,
     ValidationError,
 )
 from ._exactly_once import ExactlyOnce, contract_matches, key_matches
@@ -129,7 +130,7 @@ class Bulk:
         async def check(spec: NewContract) -> None:
             validate_new_contract(spec)
             for ref in spec.keys:
-                client.devices.require_v1(ref.device_id)
+                await client.devices.require_v1(ref.device_id)
             if guard is not None:
                 await guard.check(spec)
 
@@ -143,7 +144,7 @@ class Bulk:
                 create=client.contracts.create,
                 lookup=find,
                 matches=contract_matches,
-                result_of=lambda found: CreatedContract(id=found.id, pincode=found.pincode),
+                result_of=_created_contract,
                 duplicate=DuplicateContractError,
                 name=lambda spec: f"contract {spec.contract_id!r}",
                 sleep=client._sleep,
@@ -282,7 +283,7 @@ class Bulk:
 
         async def check(spec: NewKey) -> None:
             validate_new_key(spec)
-            client.devices.require_v1(spec.device_id)
+            await client.devices.require_v1(spec.device_id)
             if (spec.device_id, spec.key_id) in seen:
                 raise ValidationError(f"key {spec.key_id} appears more than once in this batch")
             seen.add((spec.device_id, spec.key_id))
@@ -454,6 +455,13 @@ class Bulk:
                 producer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await producer
+
+
+def _created_contract(found: Contract) -> CreatedContract:
+    """What a create would have answered, from the contract a look-up found."""
+    if found.id is None:
+        raise ResponseFormatError(f"contract {found.contract_id!r} was listed without its id")
+    return CreatedContract(id=found.id, pincode=found.pincode)
 
 
 def _call_hook(hook: ProgressHook, progress: BulkProgress) -> None:

@@ -41,13 +41,19 @@ class FakeTime:
         await asyncio.sleep(0)
 
 
-def url(path: str, **query: str) -> URL:
-    """The URL aioresponses records a request under (query sorted, as it normalises it)."""
+def url(path: str, **query: str | list[str]) -> URL:
+    """The URL aioresponses records a request under (query sorted, as it normalises it); a
+    list value is a repeated parameter."""
     full = URL(f"{BASE}{path}")
-    return full.with_query(sorted(query.items())) if query else full
+    pairs = [
+        (name, value)
+        for name, values in query.items()
+        for value in ([values] if isinstance(values, str) else values)
+    ]
+    return full.with_query(sorted(pairs)) if pairs else full
 
 
-def calls(mocked: Any, method: str, path: str, **query: str) -> list[Any]:
+def calls(mocked: Any, method: str, path: str, **query: str | list[str]) -> list[Any]:
     """The requests sent as ``method path?query``, oldest first (none: an empty list)."""
     found: list[Any] = mocked.requests.get((method, url(path, **query)), [])
     return found
