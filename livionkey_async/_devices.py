@@ -79,6 +79,11 @@ class Devices:
     async def product(self, device_id: str) -> str | None:
         """The device's product (``key30``, ``keyX``, ``keypad``, ``key20``), or ``None`` when
         the account's listing does not show it; learnt once, then remembered."""
+        known = await self._learnt(device_id)
+        return None if known == _V1_LISTED else known
+
+    async def _learnt(self, device_id: str) -> str | None:
+        """What is known of the device's product (``_V1_LISTED``: one of the V1 pair)."""
         check_id("device_id", device_id)
         if device_id not in self._products:
             async with self._catalogue_lock:
@@ -87,24 +92,24 @@ class Devices:
                 )
                 if device_id not in self._products and not fresh:
                     await self._learn_products()
-        product = self._products.get(device_id)
-        return None if product == _V1_LISTED else product
+        return self._products.get(device_id)
 
     async def _learn_products(self) -> None:
         """One account-wide listing that shows every device's product. A failure (but a refused
         login) is not the caller's: the server still judges the request itself."""
         self._catalogue_at = self._clock()
-        try:
+        # If the service refuses the product this library assumes (a 4xx), ask for the documented.
+        for products in (CATALOGUE_PRODUCTS, DOCUMENTED_PRODUCTS):
             try:
-                async for _ in self.iterate(products=CATALOGUE_PRODUCTS):
+                async for _ in self.iterate(products=products):
                     pass
-            except ValidationError:  # the service refused a product it does not know
-                async for _ in self.iterate(products=DOCUMENTED_PRODUCTS):
-                    pass
-        except AuthenticationError:
-            raise
-        except LivionKeyError as exc:
-            log.debug("could not list the devices to learn their products: %s", exc)
+                return
+            except AuthenticationError:
+                raise
+            except LivionKeyError as exc:
+                log.debug("could not list the devices to learn their products: %s", exc)
+                if exc.status is None or not 400 <= exc.status < 500:
+                    return
 
     async def require_v1(self, device_id: str) -> None:
         """Refuse a V1 key/contract operation on a device that needs another API."""
@@ -114,9 +119,10 @@ class Devices:
 
     async def require_keypad(self, device_id: str) -> None:
         """Refuse a keypad operation on a device known not to be a keypad."""
-        product = await self.product(device_id)
-        if product is not None and product != "keypad":
-            raise UnsupportedDeviceError(f"device {device_id} is a {product}, not a keypad")
+        known = await self._learnt(device_id)
+        if known is not None and known != "keypad":
+            what = "LivionKey30 or LivionKey1" if known == _V1_LISTED else known
+            raise UnsupportedDeviceError(f"device {device_id} is a {what}, not a keypad")
 
     async def list(self, *, products: Iterable[str] | None = None) -> builtins.list[Device]:
         """Every device of the account (``key30`` and ``keyX`` unless ``products`` says more)."""

@@ -444,7 +444,7 @@ async def sim_contracts(request: web.Request) -> web.StreamResponse:
     wanted = request.query.get("contractId")
     return _json(
         [
-            {**c.to_wire(), "account": c.account}
+            {**c.to_wire(), "type": c.contract_type, "account": c.account}
             for c in _ctx(request).state.all_contracts()
             if wanted is None or c.contract_id == wanted
         ]

@@ -16,8 +16,8 @@ Assumed (the reference leaves it open):
 - ``start`` is always required; ``type: "return"`` also needs ``end``; ``perm: true`` stores
   ``end`` as ``null`` whatever was sent. Pincodes are 4 to 8 digits and unique among an
   account's live contracts (not deleted, not ended). A deleted contract frees its ``contractId``.
-- A single-device contract's ``tag`` is the device's tag (a string); a multi-device contract's is
-  the list of its devices' tags (the reference shows both).
+- A contract's ``tag`` is the list of its devices' tags (Livion's contract examples show a list;
+  its devices show a string). Its ``type`` is kept but not shown: no answer of Livion's has it.
 """
 
 from __future__ import annotations
@@ -108,9 +108,8 @@ class ContractRules:
                 if other is not skip and other.overlaps(start, end):
                     raise SimError(400, Msg.OVERLAP)
 
-    def _tag(self, refs: Sequence[ContractDevice]) -> str | list[str]:
-        tags = list(dict.fromkeys(self._store.devices[r.device_id].tag for r in refs))
-        return tags[0] if len(refs) == 1 else tags
+    def _tag(self, refs: Sequence[ContractDevice]) -> list[str]:
+        return list(dict.fromkeys(self._store.devices[r.device_id].tag for r in refs))
 
     # ------------------------------------------------------------------ the routes
 

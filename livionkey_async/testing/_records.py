@@ -157,8 +157,8 @@ class SimContract:
     person: str = field(repr=False)
     contacts: list[Contact] = field(repr=False)
     free_text: str | None = field(default=None, repr=False)
-    tag: str | list[str] = ""
-    contract_type: str = "default"
+    tag: list[str] = field(factory=list)
+    contract_type: str = "default"  # kept, but no answer of Livion's shows it
     recurrent: list[JSONObj] = field(factory=list)
     created_at: float = 0.0
     seq: int = 0
@@ -191,7 +191,6 @@ class SimContract:
             "freeText": self.free_text,
             "tag": self.tag,
             "recurrent": self.recurrent,
-            "type": self.contract_type,
         }
 
 

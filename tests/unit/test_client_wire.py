@@ -22,6 +22,7 @@ from wire_support import (
     FakeTime,
     bearer,
     calls,
+    learn_products,
     login_answer,
     new_client,
     url,
@@ -85,25 +86,16 @@ def mocked() -> Iterator[Any]:
         yield m
 
 
-# The automats these tests use, as the account-wide listing shows them: the client learns
-# their products from it once (before the first key or contract call), here in the fixture.
-KNOWN_DEVICES = ("00053", "00054", "dev 1ä")
-CATALOGUE = url("/devices", products=["key30", "keyX", "keypad", "key20"], limit="50")
+# The automats these tests use: the client learns their products once (before the first key
+# or contract call), here in the fixture.
+KNOWN_DEVICES = dict.fromkeys(("00053", "00054", "dev 1ä"), "key30")
 
 
 @pytest.fixture
 async def client(fake_time: FakeTime, mocked: Any) -> AsyncIterator[LivionKeyClient]:
     mocked.post(f"{BASE}/auth/login", payload=login_answer(fake_time, TOKEN), repeat=True)
-    mocked.get(
-        CATALOGUE,
-        payload={
-            "devices": [{"id": d, "product": "key30"} for d in KNOWN_DEVICES],
-            "pageInfo": {"start": 0, "end": len(KNOWN_DEVICES), "hasNext": False},
-        },
-    )
     async with new_client(fake_time) as made:
-        assert await made.devices.product("00053") == "key30"
-        assert mocked.requests.pop(("GET", CATALOGUE))
+        await learn_products(mocked, made, KNOWN_DEVICES)
         yield made
 
 

@@ -9,6 +9,7 @@ does not collect it. ``tests/unit`` is on ``sys.path`` while pytest runs (it has
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from email.utils import formatdate
 from typing import Any
 
@@ -81,3 +82,22 @@ def new_client(fake_time: FakeTime, password: str = PASSWORD, **options: Any) ->
         wall_clock=fake_time.wall,
         **options,
     )
+
+
+# The one account-wide listing a client sends to learn its devices' products.
+CATALOGUE = url("/devices", products=["key30", "keyX", "keypad", "key20"], limit="50")
+
+
+async def learn_products(mocked: Any, client: LivionKeyClient, products: Mapping[str, str]) -> None:
+    """Teach ``client`` the products of these devices (answering its one account-wide listing),
+    and leave that listing out of ``mocked.requests`` so tests see only their own calls."""
+    mocked.get(
+        CATALOGUE,
+        payload={
+            "devices": [{"id": d, "product": p} for d, p in products.items()],
+            "pageInfo": {"start": 0, "end": len(products), "hasNext": False},
+        },
+    )
+    first, product = next(iter(products.items()))
+    assert await client.devices.product(first) == product
+    assert mocked.requests.pop(("GET", CATALOGUE))
