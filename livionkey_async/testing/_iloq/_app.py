@@ -103,7 +103,7 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
         return _message(404, "No HTTP resource was found that matches the request URI.")
     if request.method != ENDPOINTS[endpoint]:
         return _message(405, "The requested resource does not support this HTTP method.")
-    state.calls.append((request.method, endpoint))
+    state.record(request.method, endpoint)
     faults = state.faults
     if faults.latency > 0 and (not faults.latency_on or endpoint in faults.latency_on):
         await asyncio.sleep(faults.latency)

@@ -7,6 +7,7 @@ session a client opened was killed.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from types import TracebackType
 
@@ -17,6 +18,7 @@ from aiohttp.log import access_logger
 from ._app import make_app
 from ._config import IloqFaults, IloqSimConfig
 from ._state import IloqSimState, SimSession
+from ._vocabulary import endpoint_key
 
 __all__ = ["IloqSimulator"]
 
@@ -75,8 +77,16 @@ class IloqSimulator:
         return self.state.calls
 
     def endpoint_calls(self, endpoint: str) -> int:
-        """How many times ``endpoint`` was called."""
-        return sum(1 for _, name in self.state.calls if name.lower().endswith(endpoint.lower()))
+        """How many times ``endpoint`` (``GetUrl``, ``CreateSession``, ... any case) was called."""
+        key = endpoint_key(endpoint)
+        return sum(1 for _, name in self.state.calls if name == key)
+
+    async def wait_for_call(self, endpoint: str) -> None:
+        """Return once ``endpoint`` has been called (at once if it already was)."""
+        while not self.endpoint_calls(endpoint):
+            called = asyncio.Event()
+            self.state.call_waiters.append(called)
+            await called.wait()
 
     def reset(self) -> None:
         """No sessions, no calls, the configured faults."""

@@ -8,6 +8,7 @@ does not document them).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Mapping
@@ -56,6 +57,14 @@ class IloqSimState:
     sessions: list[SimSession] = field(factory=list)
     calls: list[tuple[str, str]] = field(factory=list)
     failures_left: int | None = None
+    call_waiters: list[asyncio.Event] = field(factory=list)
+
+    def record(self, method: str, endpoint: str) -> None:
+        """Note one call and wake whoever waits for calls."""
+        self.calls.append((method, endpoint))
+        waiters, self.call_waiters = self.call_waiters, []
+        for waiter in waiters:
+            waiter.set()
 
     # -- GetUrl --------------------------------------------------------------------------------
 
