@@ -1,8 +1,10 @@
 """Every guess about iLOQ's Public API v2 that its public documentation does not settle.
 
 Facts (paths, field names, ``Result`` codes, ``OptionMask`` and ``RightsMask`` bits) come from
-iLOQ's OpenAPI documentation for 5 Series; what is inferred lives here, and only here, so the day
-the real service says otherwise there is one line to change.
+iLOQ's OpenAPI documentation for 5 Series; what is inferred about the API's behaviour lives here,
+so the day the real service says otherwise there is one line to change. Two guesses about words
+rather than behaviour are marked where they live: LivionKey's names of the rights matched to
+iLOQ's bits (``_rights``) and where iLOQ Manager allows API access rights (``_advice``).
 """
 
 from __future__ import annotations
