@@ -8,7 +8,7 @@ guide is silent the wording says so (ask iLOQ) rather than invent a menu. Pure t
 
 from __future__ import annotations
 
-from .._errors import LivionKeyError, ServerError, TransportError
+from .._errors import LivionKeyError, RateLimitedError, ServerError, TransportError
 from ._rights import Right
 
 __all__ = [
@@ -129,6 +129,6 @@ def right_fix(right: Right) -> str:
 
 def fix_for(error: LivionKeyError, otherwise: str) -> str:
     """A network or server failure is fixed by trying again, whatever step it hit."""
-    if isinstance(error, TransportError | ServerError):
+    if isinstance(error, TransportError | ServerError | RateLimitedError):
         return TRY_AGAIN
     return otherwise

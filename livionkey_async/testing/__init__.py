@@ -17,7 +17,7 @@ misconfiguration the credentials preflight (``livionkey_async.iloq``) recognises
 """
 
 from ._config import AccountConfig, Faults, SimConfig, SimStats
-from ._iloq import IloqFaults, IloqLockingSystem, IloqSimConfig, IloqSimulator, SimSession
+from ._iloq import IloqFaults, IloqLockingSystem, IloqSimConfig, IloqSimSession, IloqSimulator
 from ._messages import SimError
 from ._records import SimContract
 from ._server import Simulator
@@ -28,11 +28,11 @@ __all__ = [
     "IloqFaults",
     "IloqLockingSystem",
     "IloqSimConfig",
+    "IloqSimSession",
     "IloqSimulator",
     "SimConfig",
     "SimContract",
     "SimError",
-    "SimSession",
     "SimStats",
     "Simulator",
 ]

@@ -6,7 +6,7 @@ for every misconfiguration the credentials check recognises, and a record of eve
 
 from ._config import IloqFaults, IloqLockingSystem, IloqSimConfig, locking_systems
 from ._server import IloqSimulator
-from ._state import SimSession
+from ._state import IloqSimSession
 from ._vocabulary import RIGHT_BITS
 
 __all__ = [
@@ -14,7 +14,7 @@ __all__ = [
     "IloqFaults",
     "IloqLockingSystem",
     "IloqSimConfig",
+    "IloqSimSession",
     "IloqSimulator",
-    "SimSession",
     "locking_systems",
 ]

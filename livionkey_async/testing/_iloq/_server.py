@@ -17,7 +17,7 @@ from aiohttp.log import access_logger
 
 from ._app import make_app
 from ._config import IloqFaults, IloqSimConfig
-from ._state import IloqSimState, SimSession
+from ._state import IloqSimSession, IloqSimState
 from ._vocabulary import endpoint_key
 
 __all__ = ["IloqSimulator"]
@@ -63,11 +63,11 @@ class IloqSimulator:
         return None if self.config.pool is None else f"{self.url}/{self.config.pool.strip('/')}/"
 
     @property
-    def sessions(self) -> list[SimSession]:
+    def sessions(self) -> list[IloqSimSession]:
         """Every session opened so far, in order."""
         return self.state.sessions
 
-    def open_sessions(self) -> list[SimSession]:
+    def open_sessions(self) -> list[IloqSimSession]:
         """Sessions opened and not killed (must be empty after a well-behaved client)."""
         return [session for session in self.state.sessions if not session.killed]
 

@@ -17,7 +17,7 @@ from attrs import define, field
 
 from ._config import IloqFaults, IloqLockingSystem, IloqSimConfig
 
-__all__ = ["IloqRefusal", "IloqSimState", "SimSession"]
+__all__ = ["IloqRefusal", "IloqSimSession", "IloqSimState"]
 
 # Assumed texts (undocumented): what the simulator answers for a refused call.
 INVALID_SESSION = "Session is not valid."
@@ -36,7 +36,7 @@ class IloqRefusal(Exception):
 
 
 @define
-class SimSession:
+class IloqSimSession:
     """One session the simulator opened. ``pool``: the path it was opened on."""
 
     session_id: str = field(repr=False)
@@ -54,7 +54,7 @@ class IloqSimState:
 
     config: IloqSimConfig
     faults: IloqFaults
-    sessions: list[SimSession] = field(factory=list)
+    sessions: list[IloqSimSession] = field(factory=list)
     calls: list[tuple[str, str]] = field(factory=list)
     failures_left: int | None = None
     call_waiters: list[asyncio.Event] = field(factory=list)
@@ -85,7 +85,7 @@ class IloqSimState:
         result = self._login_result(body, path)
         if result != 1:
             return {"Result": result, "SessionID": None}
-        session = SimSession(
+        session = IloqSimSession(
             session_id=secrets.token_hex(16),
             username=config.username,
             pool=path,
@@ -114,7 +114,7 @@ class IloqSimState:
 
     # -- calls within a session ----------------------------------------------------------------
 
-    def session(self, session_id: str | None) -> SimSession:
+    def session(self, session_id: str | None) -> IloqSimSession:
         for session in self.sessions:
             if session_id and secrets.compare_digest(session.session_id, session_id):
                 if session.killed:
@@ -122,10 +122,10 @@ class IloqSimState:
                 return session
         raise IloqRefusal(401, INVALID_SESSION)
 
-    def lock_groups(self, session: SimSession) -> list[dict[str, object]]:
+    def lock_groups(self, session: IloqSimSession) -> list[dict[str, object]]:
         return [_lock_group(system) for system in self.config.locking_systems]
 
-    def set_lockgroup(self, session: SimSession, body: object) -> dict[str, object]:
+    def set_lockgroup(self, session: IloqSimSession, body: object) -> dict[str, object]:
         wanted = _field(body, "LockGroup_ID")
         for system in self.config.locking_systems:
             if isinstance(wanted, str) and system.lock_group_id.lower() == wanted.lower():
@@ -135,7 +135,7 @@ class IloqSimState:
                 return {"RightsMask": system.rights_mask}
         raise IloqRefusal(400, NO_LOCKGROUP)
 
-    def kill(self, session: SimSession) -> None:
+    def kill(self, session: IloqSimSession) -> None:
         session.killed = True
         session.killed_at = time.monotonic()
 
