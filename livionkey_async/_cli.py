@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable, Sequence
 
 from . import _cli_ops, _demo
+from .iloq import _command as iloq_command
 from .testing import _command as sim_command
 
 __all__ = ["main"]
@@ -15,6 +16,10 @@ Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Na
 COMMANDS: dict[str, tuple[str, Command]] = {
     **{name: (summary, (add, run)) for name, (summary, add, run) in _cli_ops.COMMANDS.items()},
     "sim": ("run the LivionKey API V1 simulator", (sim_command.add_arguments, sim_command.run)),
+    "iloq": (
+        "LivionKey20: check an integrator's iLOQ credentials",
+        (iloq_command.add_arguments, iloq_command.run),
+    ),
     "demo": (
         "provision 20 automats x 30 keys on the embedded simulator, exactly once",
         (_demo.add_arguments, _demo.run),

@@ -8,9 +8,16 @@ failures a client must survive. Three ways in::
     async with Simulator(SimConfig(devices=20, keys=10)) as sim: ...   # in process
     livionkey-async sim --port 8080 --fail-rate 0.05                    # from the shell
     async def test_x(livionkey_sim, livionkey_client): ...             # the pytest plugin
+
+``IloqSimulator`` does the same for iLOQ's 5 Series Public API session flow, with a knob for each
+misconfiguration the credentials preflight (``livionkey_async.iloq``) recognises::
+
+    async with IloqSimulator(IloqSimConfig(pool="iloqwspool2")) as iloq: ...
+    livionkey-async sim iloq --port 8081 --missing-right order_keys
 """
 
 from ._config import AccountConfig, Faults, SimConfig, SimStats
+from ._iloq import IloqFaults, IloqLockingSystem, IloqSimConfig, IloqSimSession, IloqSimulator
 from ._messages import SimError
 from ._records import SimContract
 from ._server import Simulator
@@ -18,6 +25,11 @@ from ._server import Simulator
 __all__ = [
     "AccountConfig",
     "Faults",
+    "IloqFaults",
+    "IloqLockingSystem",
+    "IloqSimConfig",
+    "IloqSimSession",
+    "IloqSimulator",
     "SimConfig",
     "SimContract",
     "SimError",

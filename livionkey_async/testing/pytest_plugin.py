@@ -4,6 +4,8 @@
   ``conftest.py`` to choose devices, keys, limits or faults.
 - ``livionkey_sim``: a running :class:`Simulator` (a fresh one per test).
 - ``livionkey_client``: a ``LivionKeyClient`` logged in to that simulator, as an async context.
+- ``livionkey_iloq_sim_config`` / ``livionkey_iloq_sim``: the same pair for the iLOQ simulator
+  (``IloqSimConfig`` / a running ``IloqSimulator``), for the credentials preflight.
 
 The async fixtures need pytest-asyncio; without it this plugin defines nothing, so installing
 livionkey-async never breaks a project's own pytest run. Heavy imports happen inside the fixtures.
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from livionkey_async import LivionKeyClient  # type: ignore[attr-defined, unused-ignore]
 
     from ._config import SimConfig
+    from ._iloq import IloqSimConfig, IloqSimulator
     from ._server import Simulator
 
 try:
@@ -54,3 +57,20 @@ if HAVE_PYTEST_ASYNCIO:
         config = livionkey_sim.config
         async with LivionKeyClient(config.email, config.password, base_url=livionkey_sim.url) as c:
             yield c
+
+    @pytest.fixture
+    def livionkey_iloq_sim_config() -> IloqSimConfig:
+        """The iLOQ simulator's configuration; override this fixture to change it."""
+        from ._iloq import IloqSimConfig
+
+        return IloqSimConfig()
+
+    @pytest_asyncio.fixture
+    async def livionkey_iloq_sim(
+        livionkey_iloq_sim_config: IloqSimConfig,
+    ) -> AsyncIterator[IloqSimulator]:
+        """An iLOQ simulator on a free loopback port for the duration of one test."""
+        from ._iloq import IloqSimulator
+
+        async with IloqSimulator(livionkey_iloq_sim_config) as sim:
+            yield sim
