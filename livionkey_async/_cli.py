@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from . import _cli_ops, _demo
 from .testing import _command as sim_command
+from .webhooks import _command as webhooks_command
 
 __all__ = ["main"]
 
@@ -18,6 +19,10 @@ COMMANDS: dict[str, tuple[str, Command]] = {
     "demo": (
         "provision 20 automats x 30 keys on the embedded simulator, exactly once",
         (_demo.add_arguments, _demo.run),
+    ),
+    "webhooks": (
+        "receive Livion webhooks, or send signed samples to an endpoint",
+        (webhooks_command.add_arguments, webhooks_command.run),
     ),
 }
 
