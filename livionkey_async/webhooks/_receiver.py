@@ -231,6 +231,8 @@ class WebhookReceiver:
         return None
 
     async def _accept(self, event: Event, key: str) -> WebhookResponse:
+        if self._closed:
+            return self._busy("the receiver is closed")
         claim = "new" if self.dedupe is None else await self.dedupe.claim(key)
         if claim == "done":
             self.stats.duplicates += 1
@@ -271,8 +273,6 @@ class WebhookReceiver:
         return WebhookResponse(200, "ok")
 
     async def _enqueue(self, event: Event) -> WebhookResponse:
-        if self._closed:
-            return self._busy("the receiver is closed")
         if self.queued >= self.queue_size:
             logger.warning(
                 "webhook %s %s: queue full (%d); answered 503 so Livion retries",

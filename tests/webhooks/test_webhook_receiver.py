@@ -318,6 +318,26 @@ async def test_after_close_deliveries_are_refused_and_iteration_ends(
     assert receiver.queued == 0
 
 
+async def test_after_close_callbacks_get_nothing_more(
+    serve: Callable[[WebhookReceiver], Awaitable[Post]], clock: FakeClock
+) -> None:
+    receiver = WebhookReceiver(signing_secret=SECRET, clock=clock)
+    seen: list[WebhookEvent] = []
+    receiver.on(WebhookEvent)(_append_to(seen))
+    post = await serve(receiver)
+    body = _key_status(1)
+    receiver.close()
+    reply = await post(body, _signed(body, "msg_1"))
+    assert (reply.status, reply.retry_after) == (503, "5")
+    assert seen == []
+    assert (await _claim_of(receiver, "msg_1")) == "new"  # not remembered: a retry is handled
+
+
+async def _claim_of(receiver: WebhookReceiver, key: str) -> Claim:
+    assert receiver.dedupe is not None
+    return await receiver.dedupe.claim(key)
+
+
 async def _collect(receiver: WebhookReceiver) -> list[WebhookEvent]:
     return [event async for event in receiver]
 
