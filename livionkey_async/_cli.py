@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from . import _cli_ops, _demo
 from .iloq import _command as iloq_command
 from .testing import _command as sim_command
+from .webhooks import _command as webhooks_command
 
 __all__ = ["main"]
 
@@ -23,6 +24,10 @@ COMMANDS: dict[str, tuple[str, Command]] = {
     "demo": (
         "provision 20 automats x 30 keys on the embedded simulator, exactly once",
         (_demo.add_arguments, _demo.run),
+    ),
+    "webhooks": (
+        "receive Livion webhooks, or send signed samples to an endpoint",
+        (webhooks_command.add_arguments, webhooks_command.run),
     ),
 }
 
