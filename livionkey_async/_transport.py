@@ -65,8 +65,9 @@ class Call:
     there). ``own_throttle``: the endpoint has a throttle of its own (the login's), so its 429
     waits out only this call and says nothing about the client's rate. ``ack``: the call answers
     a plain-text acknowledgement (``Key updated``), not data: the body must be empty, JSON (which
-    the call returns, for the callers that can use it), or text holding one of these phrases. ``messages``: what a
-    message means on this endpoint when it differs from the general table (lower-case prefixes).
+    the call returns, for the callers that can use it), or text holding one of these phrases.
+    ``messages``: what a message means on this endpoint when it differs from the general table
+    (lower-case prefixes).
     """
 
     method: str

@@ -9,21 +9,14 @@ updates answer ``AccessRight updated``, deletes ``AccessRight deleted successful
 regeneration the bare JSON string of the new pincode. ``GET /accessrights/{id}`` names the
 reference ``contractId`` and the keypad's listing ``accessRightId``, as the two examples do.
 
-Assumed (the reference leaves it open):
-
-- Access rights of one keypad may overlap in time (a keypad opens for many people); pincodes are
-  unique among the live access rights of the account's keypads.
-- ``modifyTime`` (default ``true``) widens ``start`` and ``end`` to the start and end of their
-  UTC days, after the "in the future" check.
-- An unknown device in ``devices`` answers ``Device not found``; a keypad without access rights
-  lists ``[]``; an update must give ``start`` and ``end`` (or ``perm: true``), as documented.
+What the references leave open is assumed in ``_assumptions``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ._assumed_messages import Assumed
+from ._assumptions import Assumed
 from ._config import SimConfig
 from ._messages import Ack, Msg, SimError
 from ._parse import (

@@ -11,20 +11,14 @@ there); ``GET /contracts/{id}`` leaves the object id out, as Livion's example do
 created without ``perm`` or ``freeText`` shows them as ``null``; ``recurrent`` is ``[]`` unless
 schedules were given.
 
-Assumed (the reference leaves it open):
-
-- ``start`` is always required; ``type: "return"`` also needs ``end``; ``perm: true`` stores
-  ``end`` as ``null`` whatever was sent. Pincodes are 4 to 8 digits and unique among an
-  account's live contracts (not deleted, not ended). A deleted contract frees its ``contractId``.
-- A contract's ``tag`` is the list of its devices' tags (Livion's contract examples show a list;
-  its devices show a string). Its ``type`` is kept but not shown: no answer of Livion's has it.
+What the references leave open is assumed in ``_assumptions``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ._assumed_messages import Assumed
+from ._assumptions import Assumed
 from ._config import SimConfig, SimStats
 from ._messages import Ack, Msg, SimError
 from ._parse import (

@@ -10,27 +10,14 @@ lockers are ``not supported``; ``opendoor`` answers ``Command sent successfuly``
 Device is reserved`` on a reserved device, ``Device error`` on a disconnected one and ``Device
 busy`` on a busy one.
 
-Assumed (the reference leaves it open):
-
-- A ``keypad`` or ``key20`` gets the unknown-device answer from every V1 key and contract
-  operation (V1 does not serve them), but ``GET /devices/{id}`` still describes them (with no
-  lockers) and ``GET /devices?products=keypad&products=key20`` lists them. ``products`` is read
-  as a repeated parameter or a comma-separated one.
-- ``pageInfo``: ``start`` is the offset of the first device returned, ``end`` the offset just past
-  the last one (pass it as ``after`` for the next page), ``hasNext`` whether more follow.
-- Locker states: ``lockerWithKey`` (key inside), ``lockerWithoutKey`` (key fetched),
-  ``lockerEmpty`` (no key assigned). ``opendoor`` past the last locker answers ``Locker index is
-  too big``, ``GET .../lockers/{n}`` answers ``404 locker not found``.
-- ``GET /devices/{id}/contracts`` of a device without contracts answers ``[]``.
-- Connection states: ``connected`` and ``disconnected``; the control plane also takes
-  ``online``/``offline`` for them, and a device may be set ``busy``.
+What the references leave open is assumed in ``_assumptions``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ._assumed_messages import Assumed
+from ._assumptions import Assumed
 from ._messages import Ack, Msg, SimError
 from ._parse import parse_body, parse_count, parse_locker_index
 from ._records import SimDevice

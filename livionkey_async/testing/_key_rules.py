@@ -10,15 +10,7 @@ updated`` (not the codes); ``DELETE`` and ``status`` without ``deviceId`` answer
 deviceId from query parameters``; ``GET /keys/{keyId}`` answers the key wrapped in an array, its
 contracts without their object ids, as Livion's example does.
 
-Assumed (the reference leaves it open):
-
-- Key ids are unique per device (``DELETE``/``status`` need ``deviceId``); ``GET /keys/{keyId}``
-  without ``deviceId`` answers the first match among the account's devices in id order.
-- A missing ``keyName`` answers ``keyName is required``, like its documented siblings.
-- An unknown device answers ``no such device`` where the route documents it (``POST /keys``,
-  ``POST /keys/{keyId}``, backup codes) and ``no such key`` elsewhere (``GET``, ``DELETE``,
-  ``status``), whose documented failures name no device.
-- A ``lockerIndex`` already taken by another key answers ``no free lockers``.
+What the references leave open is assumed in ``_assumptions``.
 """
 
 from __future__ import annotations

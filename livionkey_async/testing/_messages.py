@@ -3,7 +3,7 @@ error carrying it, and the plain-text success answers.
 
 A client maps the service's plain-text messages to typed errors, so the simulator must send
 exactly the documented text (Livion's ``legacy/apidoc-*/api_data.json`` and ``legacy/README.md``);
-the messages the reference does not give are in ``_assumed_messages``.
+the messages the reference does not give are in ``_assumptions``.
 """
 
 from __future__ import annotations

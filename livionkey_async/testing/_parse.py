@@ -3,10 +3,7 @@
 Every rule module reads its input through these helpers, so the quirks are the same on every
 route. Pure functions.
 
-Assumed (the wire contract leaves it open): missing query parameters answer ``<field> is
-required``; missing body fields ``Missing <field> from parameters``; "missing" follows JavaScript
-truthiness, as the service's ``if (!body.x)`` checks see it (absent, ``null``, ``""``, ``false``
-and ``0`` are missing; ``[]`` is not, so an empty ``devices`` is ``No devices``).
+What the references leave open is assumed in ``_assumptions``.
 """
 
 from __future__ import annotations
@@ -15,7 +12,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from ._assumed_messages import Assumed
+from ._assumptions import Assumed
 from ._messages import Msg, SimError
 from ._records import Contact
 from ._vocabulary import LANGUAGES

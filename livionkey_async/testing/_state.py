@@ -11,7 +11,7 @@ the contract leaves open are listed in the docstring of the module that makes th
 - ``_parse``: missing and malformed fields;
 - ``_device_rules``, ``_key_rules``, ``_contract_rules``, ``_access_right_rules``: each route's
   answers;
-- ``_assumed_messages``: the messages the contract does not give.
+- ``_assumptions``: every guess where Livion's documents are silent.
 
 Pure, no I/O, deterministic from ``config.seed`` and ``config.clock``.
 """

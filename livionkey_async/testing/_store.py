@@ -4,8 +4,7 @@ Every rule module reads and writes through one store, so they all see the same w
 owns the things that must be shared to stay deterministic from the seed: the random generator
 behind object ids, pincodes and backup codes, and the counter behind 401 messages.
 
-Assumed (the wire contract leaves it open): a device or contract that exists but belongs to
-another account answers ``401`` (the contract's "no access to that resource").
+What the references leave open is assumed in ``_assumptions``.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from sim_support import Api, connect, contract_body, future
 
 from livionkey_async._lenient_json import loads_lenient
 from livionkey_async.testing import Simulator
-from livionkey_async.testing._assumed_messages import Assumed
+from livionkey_async.testing._assumptions import Assumed
 from livionkey_async.testing._messages import Ack, Msg
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "livion"
