@@ -16,6 +16,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Literal, Protocol
 
+from .._errors import ValidationError
+
 __all__ = ["Claim", "DedupeStore", "InMemoryDedupeStore"]
 
 Claim = Literal["new", "pending", "done"]
@@ -59,7 +61,7 @@ class InMemoryDedupeStore:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if ttl <= 0 or pending_ttl <= 0 or max_entries <= 0:
-            raise ValueError("ttl, pending_ttl and max_entries must be positive")
+            raise ValidationError("ttl, pending_ttl and max_entries must be positive")
         self.ttl = ttl
         self.pending_ttl = pending_ttl
         self.max_entries = max_entries

@@ -68,7 +68,11 @@ def _headers(scope: Scope) -> CIMultiDict[str]:
             if isinstance(pair, list | tuple) and len(pair) == 2:
                 name, value = pair
                 if isinstance(name, bytes) and isinstance(value, bytes):
-                    headers.add(name.decode("latin-1"), value.decode("latin-1"))
+                    # As aiohttp reads them: UTF-8, anything else kept as surrogate escapes.
+                    headers.add(
+                        name.decode("utf-8", "surrogateescape"),
+                        value.decode("utf-8", "surrogateescape"),
+                    )
     return headers
 
 

@@ -16,6 +16,7 @@ four documented events, a ``specVersion`` other than ``"1"`` included, becomes a
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 
@@ -52,6 +53,8 @@ def load_json(body: bytes | str) -> object:
     """``body`` decoded as JSON, or :class:`WebhookPayloadError` saying where it is not."""
     try:
         return json.loads(body)
+    except RecursionError:
+        raise WebhookPayloadError("the webhook body is nested too deeply") from None
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         raise WebhookPayloadError(f"the webhook body is not JSON ({exc.msg} at {where})") from None
@@ -59,10 +62,13 @@ def load_json(body: bytes | str) -> object:
         raise WebhookPayloadError("the webhook body is not UTF-8 JSON") from None
 
 
-def fingerprint(data: object) -> str:
-    """A stable id of a decoded body (key order and spacing do not matter): ``sha256:<hex>``."""
+def fingerprint(data: object, key: bytes) -> str:
+    """A stable id of a decoded body (key order and spacing do not matter), keyed:
+    ``hmac-sha256:<hex>``. A plain digest would give a legacy body's pincode or code away (they
+    are few enough to try them all), and the id shows in reprs and logs; with a key that only the
+    receivers of one integration share, workers still agree on it."""
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    return "hmac-sha256:" + hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def parse_event(body: bytes | str) -> Event:

@@ -23,6 +23,7 @@ Every refusal is a status Livion's legacy service retries (5xx) or one it should
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -120,6 +121,14 @@ class WebhookReceiver:
             raise ValidationError("an empty api_key would accept anyone")
         if max_body_size <= 0 or queue_size <= 0:
             raise ValidationError("max_body_size and queue_size must be positive")
+        if tolerance < 0 or retry_after < 0:
+            raise ValidationError("tolerance and retry_after must not be negative")
+        if handler_timeout is not None and handler_timeout <= 0:
+            raise ValidationError("handler_timeout must be positive (or None for no limit)")
+        # The key of a legacy delivery's id: from a secret every receiver of this integration
+        # shares (so workers agree), never the bare digest of a body holding a pincode.
+        shared = self._api_keys[0].encode() if self._api_keys else self._keys[0]
+        self._fingerprint_key = hmac.new(b"livionkey-async delivery id", shared, "sha256").digest()
         self.api_key_header = api_key_header
         self.dedupe: DedupeStore | None
         if isinstance(dedupe, bool):
@@ -217,7 +226,7 @@ class WebhookReceiver:
             self.stats.malformed += 1
             logger.warning("webhook delivery refused: %s", exc.message)
             return WebhookResponse(400, exc.message)
-        key = delivery_id if delivery_id is not None else fingerprint(data)
+        key = delivery_id if delivery_id is not None else fingerprint(data, self._fingerprint_key)
         event = attrs.evolve(event_from_json(data, body), delivery_id=key)
         return await self._accept(event, key)
 
@@ -273,6 +282,8 @@ class WebhookReceiver:
         return WebhookResponse(200, "ok")
 
     async def _enqueue(self, event: Event) -> WebhookResponse:
+        if self._closed:  # closed while the dedupe store was asked: nobody would read it
+            return self._busy("the receiver is closed")
         if self.queued >= self.queue_size:
             logger.warning(
                 "webhook %s %s: queue full (%d); answered 503 so Livion retries",

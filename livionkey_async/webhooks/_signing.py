@@ -70,7 +70,9 @@ def _keys(secret: Secrets) -> list[bytes]:
 
 
 def _mac(key: bytes, msg_id: str, timestamp: str, body: bytes) -> bytes:
-    return hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    # Headers that were not UTF-8 arrive as surrogate escapes: signed as the bytes they were.
+    prefix = f"{msg_id}.{timestamp}.".encode("utf-8", "surrogateescape")
+    return hmac.new(key, prefix + body, hashlib.sha256).digest()
 
 
 def new_message_id() -> str:
@@ -180,6 +182,11 @@ def verify_api_key(
     given = header(headers, header_name.lower())
     if not given:
         raise WebhookVerificationError(f"missing {header_name} header", reason="missing-header")
-    given_bytes = given.encode()
-    if not sum(hmac.compare_digest(given_bytes, key.encode()) for key in expected):
+    # Digests of equal length, so the comparison's time says nothing about the key's length.
+    given_digest = _digest(given)
+    if not sum(hmac.compare_digest(given_digest, _digest(key)) for key in expected):
         raise WebhookVerificationError(f"wrong {header_name}", reason="bad-key")
+
+
+def _digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).digest()

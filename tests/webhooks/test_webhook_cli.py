@@ -131,7 +131,7 @@ async def test_legacy_samples_as_json_lines(
     assert [line["event"] for line in lines] == ["code-entered", "device-alarm"]
     assert lines[0]["codeType"] == "right-pincode"
     assert lines[0]["shape"] == "legacy"
-    assert lines[0]["deliveryId"].startswith("sha256:")
+    assert lines[0]["deliveryId"].startswith("hmac-sha256:")
     assert "code" not in lines[0]
     assert lines[1]["alarmType"] == "DEVICE_DISCONNECTED"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from webhook_support import FakeClock
 
+from livionkey_async import ValidationError
 from livionkey_async.webhooks import DedupeStore, InMemoryDedupeStore
 
 
@@ -74,5 +75,5 @@ async def test_expired_keys_are_dropped_as_new_ones_arrive() -> None:
 
 def test_nonsense_bounds_are_refused() -> None:
     for options in ({"ttl": 0}, {"pending_ttl": -1}, {"max_entries": 0}):
-        with pytest.raises(ValueError, match="positive"):
+        with pytest.raises(ValidationError, match="positive"):
             _store(FakeClock(), **options)

@@ -8,6 +8,7 @@ a chosen "now" and nothing waits for real time.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -180,8 +181,112 @@ async def test_legacy_duplicates_are_found_by_the_body(
     assert [r.text for r in replies] == ["ok", "duplicate", "duplicate", "ok"]
     events = await _drained(receiver)
     assert [e.state for e in events] == ["key-fetched", "key-returned"]  # type: ignore[attr-defined]
-    assert all(e.delivery_id and e.delivery_id.startswith("sha256:") for e in events)
+    assert all(e.delivery_id and e.delivery_id.startswith("hmac-sha256:") for e in events)
     assert events[0].delivery_id != events[1].delivery_id
+
+
+async def test_a_legacy_delivery_id_does_not_give_its_code_away(
+    serve: Callable[[WebhookReceiver], Awaitable[Post]],
+) -> None:
+    # The id shows in reprs, logs and `webhooks listen`; a code has a few million values, so a
+    # plain digest of the body could be reversed by trying them all. It is keyed instead.
+    receiver = WebhookReceiver(api_key=API_KEY)
+    post = await serve(receiver)
+    body = fixture_bytes("legacy-code-entered.json")
+    await post(body, {"x-api-key": API_KEY})
+    [event] = await _drained(receiver)
+    canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
+    plain = hashlib.sha256(canonical.encode()).hexdigest()
+    assert event.delivery_id is not None
+    assert plain not in event.delivery_id
+    # Receivers of one integration (the same api key) agree on it, so a shared store works.
+    twin = WebhookReceiver(api_key=API_KEY)
+    twin_post = await serve(twin)
+    await twin_post(body, {"x-api-key": API_KEY})
+    assert [e.delivery_id for e in await _drained(twin)] == [event.delivery_id]
+
+
+class GatedStore(YieldingStore):
+    """A store whose ``claim`` waits until the test lets it answer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.claiming = asyncio.Event()
+        self.answer = asyncio.Event()
+
+    async def claim(self, key: str) -> Claim:
+        self.claiming.set()
+        await self.answer.wait()
+        return await self.inner.claim(key)
+
+
+async def test_closing_while_the_store_is_asked_loses_nothing(
+    serve: Callable[[WebhookReceiver], Awaitable[Post]], clock: FakeClock
+) -> None:
+    store = GatedStore()
+    receiver = WebhookReceiver(signing_secret=SECRET, dedupe=store, clock=clock)
+    post = await serve(receiver)
+    body = _key_status(1)
+    reply = asyncio.ensure_future(post(body, _signed(body, "msg_close", at=clock.now)))
+    await store.claiming.wait()
+    receiver.close()
+    store.answer.set()
+    answer = await reply
+    # Not answered 200 for an event nobody will read: Livion delivers it again.
+    assert answer.status == 503
+    assert await _drained(receiver) == []
+    assert await store.inner.claim("msg_close") == "new"  # released, not remembered
+
+
+@pytest.mark.parametrize("name", [b"x-api-key", b"webhook-id"])
+async def test_a_header_that_is_not_utf8_is_refused_not_a_crash(
+    clock: FakeClock, name: bytes
+) -> None:
+    receiver = WebhookReceiver(signing_secret=SECRET, api_key=API_KEY, clock=clock)
+    app = web.Application()
+    app.router.add_post("/livion", receiver.aiohttp_handler)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        body = fixture_bytes("legacy-key-status.json")
+        extra = (
+            b"" if name == b"x-api-key" else b"webhook-timestamp: 1\r\nwebhook-signature: v1,AA\r\n"
+        )
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(
+            b"POST /livion HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            + b"Content-Length: %d\r\n" % len(body)
+            + name
+            + b": \xff\xfe bad\r\n"
+            + extra
+            + b"\r\n"
+            + body
+        )
+        status_line = await reader.readline()
+        writer.close()
+    finally:
+        await server.close()
+    assert status_line.split()[1] == b"401"
+
+
+async def test_deeply_nested_json_is_a_bad_request(
+    serve: Callable[[WebhookReceiver], Awaitable[Post]],
+) -> None:
+    receiver = WebhookReceiver(api_key=API_KEY)
+    post = await serve(receiver)
+    reply = await post(b"[" * 100_000 + b"]" * 100_000, {"x-api-key": API_KEY})
+    assert reply.status in (400, 413)
+    reply = await post(b"[" * 50_000 + b"]" * 50_000, {"x-api-key": API_KEY})
+    assert (reply.status, reply.text) == (400, "the webhook body is nested too deeply")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"tolerance": -1}, {"retry_after": -1}, {"handler_timeout": 0}],
+)
+def test_nonsense_receiver_settings_are_refused(options: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        WebhookReceiver(signing_secret=SECRET, **options)
 
 
 async def test_without_dedupe_every_copy_is_handed_over(
