@@ -9,6 +9,7 @@ guide is silent the wording says so (ask iLOQ) rather than invent a menu. Pure t
 from __future__ import annotations
 
 from .._errors import LivionKeyError, RateLimitedError, ServerError, TransportError
+from ._errors import TlsError
 from ._rights import Right
 
 __all__ = [
@@ -128,7 +129,10 @@ def right_fix(right: Right) -> str:
 
 
 def fix_for(error: LivionKeyError, otherwise: str) -> str:
-    """A network or server failure is fixed by trying again, whatever step it hit."""
+    """A certificate that cannot be verified is fixed at the server, whatever step it hit; a
+    network or server failure by trying again."""
+    if isinstance(error, TlsError):
+        return TLS_FIX
     if isinstance(error, TransportError | ServerError | RateLimitedError):
         return TRY_AGAIN
     return otherwise

@@ -15,6 +15,10 @@ __all__ = [
     "SET_LOCKGROUP_PATH",
 ]
 
+# iLOQ's documentation says the Public API must be in use for API calls on a locking system, so
+# ``SetLockgroup`` is assumed to refuse one where it is not: the preflight reports "Public API in
+# use" as failed and skips the login and the twelve rights there rather than trying them.
+
 # The OpenAPI spells it ``SetLockgroup``; some public integrations call ``SetLockGroup``, so the
 # routing is assumed case-insensitive (ASP.NET's is). We send the documented spelling.
 SET_LOCKGROUP_PATH = "SetLockgroup"

@@ -31,8 +31,7 @@ from ._advice import (
     right_fix,
     session_result,
 )
-from ._client import TlsError
-from ._errors import SessionRefusedError
+from ._errors import SessionRefusedError, TlsError
 from ._models import LockGroup
 from ._report import CheckResult, CheckStatus, PreflightReport
 from ._rights import RIGHTS

@@ -45,7 +45,7 @@ from .._errors import (
 )
 from .._transport import _NotSent
 from ._assumptions import KILL_GONE_STATUSES, SET_LOCKGROUP_PATH
-from ._errors import SessionRefusedError
+from ._errors import SessionRefusedError, TlsError
 from ._models import LockGroup
 from ._wire import (
     checked_url,
@@ -55,6 +55,7 @@ from ._wire import (
     parse_rights_mask,
     parse_session,
     parse_url,
+    session_id_in,
 )
 
 __all__ = ["IloqClient", "IloqSession", "TlsError"]
@@ -63,11 +64,10 @@ log = logging.getLogger("livionkey_async.iloq")
 
 T = TypeVar("T")
 _API = "api/v2/"
+# Seconds a session may take to be killed when the caller is already being cancelled (Ctrl-C):
+# one attempt, not the retry policy's minutes.
+KILL_ON_CANCEL = 5.0
 _RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
-
-
-class TlsError(TransportError):
-    """The server's TLS certificate could not be verified (never retried, never bypassed)."""
 
 
 @frozen
@@ -193,7 +193,15 @@ class IloqClient:
         return task.result()
 
     async def _open(self, call: _Call, password: str) -> IloqSession:
-        answer = parse_session(await self._request(call, self.url, known=(password,)))
+        data = await self._request(call, self.url, known=(password,))
+        try:
+            answer = parse_session(data)
+        except ResponseFormatError:
+            # Unreadable, yet it may name a session: end it rather than leave it open.
+            opened = session_id_in(data)
+            if opened is not None:
+                await IloqSession(self, opened).close()
+            raise
         if answer.result == 1 and answer.session_id:
             return IloqSession(self, answer.session_id)
         if answer.session_id:  # an id without success: end it rather than leave it open
@@ -219,12 +227,14 @@ class IloqClient:
                 self._session._retry_connection = False
         return self._session
 
-    async def _request(self, call: _Call, base: URL, *, known: Iterable[str] = ()) -> object:
+    async def _request(
+        self, call: _Call, base: URL, *, known: Iterable[str] = (), attempts: int | None = None
+    ) -> object:
         secrets = tuple(s for s in (*known, call.session_id, self.__api_key) if s)
         url = base.join(URL(_API + call.path))
         retrying = AsyncRetrying(
             retry=lambda state: self._should_retry(call, state),
-            stop=stop_after_attempt(self._max_attempts),
+            stop=stop_after_attempt(attempts or self._max_attempts),
             wait=self._backoff,
             sleep=self._sleep,
             before_sleep=lambda state: log.debug(
@@ -343,19 +353,37 @@ class IloqSession:
 
     async def close(self) -> bool:
         """``GET KillSession`` (once; later calls return the first outcome). Never raises for a
-        server or network failure (it is logged, and ``killed`` is ``False``); a cancellation
-        waits for the kill, then is passed on."""
+        server or network failure (it is logged, and ``killed`` is ``False``). A cancellation
+        that arrives meanwhile waits for the kill, then is passed on; a close that starts
+        cancelled makes one quick attempt (``KILL_ON_CANCEL`` seconds) rather than retrying."""
         if self.killed is not None:
             return self.killed
-        task, cancelled = await run_to_end(self._kill())
+        hurried = _cancelling()
+        task, cancelled = await run_to_end(self._kill(hurried))
         self.killed = task.result()
         if cancelled:
             raise asyncio.CancelledError
         return self.killed
 
-    async def _kill(self) -> bool:
+    async def _kill(self, hurried: bool) -> bool:
+        call = _Call("GET", "KillSession", expect_body=False)
         try:
-            await self._call(_Call("GET", "KillSession", expect_body=False))
+            if hurried:
+                async with asyncio.timeout(KILL_ON_CANCEL):
+                    await self._client._request(
+                        attrs.evolve(call, session_id=self.__session_id),
+                        self._client.url,
+                        attempts=1,
+                    )
+            else:
+                await self._call(call)
+        except TimeoutError:
+            log.warning(
+                "KillSession did not answer within %gs after a cancellation; the session stays "
+                "open until it expires",
+                KILL_ON_CANCEL,
+            )
+            return False
         except LivionKeyError as exc:
             if exc.status in KILL_GONE_STATUSES:
                 return True
@@ -370,6 +398,12 @@ class IloqSession:
     async def _call(self, call: _Call) -> object:
         call = attrs.evolve(call, session_id=self.__session_id)
         return await self._client._request(call, self._client.url)
+
+
+def _cancelling() -> bool:
+    """Whether the current task is being cancelled (its cleanup is running)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _describe(state: RetryCallState) -> str:

@@ -1,19 +1,23 @@
-"""The one error iLOQ adds to the core's tree: ``CreateSession`` answered but did not open.
-
-Everything else the iLOQ client raises is a core error (``TransportError``, ``ServerError``,
-``AmbiguousOutcomeError``, ``ResponseFormatError``, ...)::
+"""The two errors iLOQ adds to the core's tree; everything else the iLOQ client raises is a core
+error (``TransportError``, ``ServerError``, ``AmbiguousOutcomeError``, ``ResponseFormatError``)::
 
     LivionKeyError
-    └── AuthenticationError
-        └── LoginError
-            └── SessionRefusedError    CreateSession's Result was not 1 (``.result`` says why)
+    ├── AuthenticationError
+    │   └── LoginError
+    │       └── SessionRefusedError    CreateSession's Result was not 1 (``.result`` says why)
+    └── TransportError
+        └── TlsError                   the certificate could not be verified (never retried)
 """
 
 from __future__ import annotations
 
-from .._errors import LoginError
+from .._errors import LoginError, TransportError
 
-__all__ = ["SessionRefusedError"]
+__all__ = ["SessionRefusedError", "TlsError"]
+
+
+class TlsError(TransportError):
+    """The server's TLS certificate could not be verified (never retried, never bypassed)."""
 
 
 class SessionRefusedError(LoginError):

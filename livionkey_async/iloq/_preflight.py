@@ -19,6 +19,7 @@ from .._errors import LivionKeyError, ResponseFormatError, ValidationError
 from ._checks import Observations, SystemSeen, evaluate, select_systems
 from ._client import IloqClient, IloqSession
 from ._report import PreflightReport
+from ._wire import checked_url
 
 __all__ = ["check_credentials"]
 
@@ -51,8 +52,11 @@ async def check_credentials(
             raise ValidationError(f"{name} is required")
     if not isinstance(password, str) or not password:
         raise ValidationError("password is required")
-    if locking_system is not None and not locking_system.strip():
+    if locking_system is not None and (
+        not isinstance(locking_system, str) or not locking_system.strip()
+    ):
         raise ValidationError("locking_system must not be empty (or leave it out)")
+    checked_url(service_address)  # a clear ValidationError before anything is sent
     seen = Observations(service_address=service_address.strip(), locking_system=locking_system)
     async with IloqClient(
         service_address,
@@ -108,7 +112,7 @@ async def _inspect(session: IloqSession, seen: Observations) -> None:
         system = SystemSeen(group)
         seen.systems.append(system)
         if not group.public_api:
-            continue  # iLOQ refuses the login to a locking system without the Public API
+            continue  # assumed: iLOQ refuses the login to a system without the Public API
         try:
             system.rights_mask = await session.set_lockgroup(group.lock_group_id)
         except LivionKeyError as exc:

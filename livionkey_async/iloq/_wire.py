@@ -43,25 +43,33 @@ __all__ = [
     "parse_rights_mask",
     "parse_session",
     "parse_url",
+    "session_id_in",
 ]
 
 T = TypeVar("T")
 _MAX_MESSAGE = 300
 
 
-def checked_url(address: str, *, what: str = "service_address") -> URL:
+def checked_url(address: object, *, what: str = "service_address") -> URL:
     """``address`` as a base URL ending in ``/``: https, or plain http to a loopback host only.
 
-    Raises ``ValidationError`` naming ``what`` otherwise.
+    Raises ``ValidationError`` naming ``what`` otherwise (a port out of range or a broken host
+    included).
     """
-    url = URL(address.strip()) if isinstance(address, str) else URL()
-    if url.scheme not in ("https", "http") or not url.host:
-        raise ValidationError(
-            f"{what} must be an https:// URL such as https://s5.iloq.com/iloqws, not {address!r}"
-        )
+    example = "an https:// URL such as https://s5.iloq.com/iloqws"
+    if not isinstance(address, str):
+        raise ValidationError(f"{what} must be {example}")
+    try:
+        url = URL(address.strip())
+        host = url.host
+        url.port  # noqa: B018 (yarl checks the port only when asked)
+    except ValueError:
+        raise ValidationError(f"{what} must be {example}, not {address!r}") from None
+    if url.scheme not in ("https", "http") or not host:
+        raise ValidationError(f"{what} must be {example}, not {address!r}")
     if url.user is not None or url.password is not None:
         raise ValidationError(f"{what} must not contain a user name or password")
-    if url.scheme == "http" and not _is_loopback(url.host):
+    if url.scheme == "http" and not _is_loopback(host):
         raise ValidationError(f"{what} must use https (plain http only to a loopback host)")
     path = url.path if url.path.endswith("/") else url.path + "/"
     return url.with_path(path).with_query(None).with_fragment(None)
@@ -149,6 +157,15 @@ def parse_session(answer: object) -> SessionAnswer:
     return _structure(answer, SessionAnswer, "CreateSession")
 
 
+def session_id_in(answer: object) -> str | None:
+    """The ``SessionID`` of an answer, however malformed the rest (a session to kill)."""
+    if isinstance(answer, Mapping):
+        for name, value in answer.items():
+            if str(name).lower() == "sessionid" and isinstance(value, str) and value:
+                return value
+    return None
+
+
 def parse_lock_groups(answer: object) -> tuple[LockGroup, ...]:
     """``LockGroups``' list of locking systems (a single object is read as a list of one)."""
     if answer is None:
@@ -173,7 +190,7 @@ def error_message(body: bytes, known: Iterable[str] = ()) -> str:
     message: Any = text
     try:
         data = json.loads(text) if text[:1] in ("{", '"') else None
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     if isinstance(data, Mapping):
         fields = {str(k).lower(): v for k, v in data.items()}
@@ -184,10 +201,11 @@ def error_message(body: bytes, known: Iterable[str] = ()) -> str:
         message = data
     if message.lstrip().startswith("<"):
         message = "(an HTML page)"
-    message = " ".join(message.split())
+    # Redacted whole, then cut: a cut through a secret would hide it from the redaction.
+    message = " ".join(redact(message, known).split())
     if len(message) > _MAX_MESSAGE:
         message = message[: _MAX_MESSAGE - 1] + "…"
-    return redact(message, known) or "(no message)"
+    return message or "(no message)"
 
 
 def error_for(
@@ -216,5 +234,7 @@ def decode(body: bytes) -> object:
         return None
     try:
         return json.loads(text)
+    except RecursionError:
+        raise ResponseFormatError("the answer is nested too deeply") from None
     except ValueError:
         return text

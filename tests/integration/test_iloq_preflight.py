@@ -462,3 +462,55 @@ async def test_a_callers_aiohttp_session_is_used_and_left_open() -> None:
         report = await check(sim, session=http)
         assert report.ok
         assert not http.closed
+
+
+async def test_a_cancelled_check_makes_one_quick_kill_attempt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Ctrl-C against a pool whose KillSession hangs: one short attempt, not minutes of retries.
+    monkeypatch.setattr("livionkey_async.iloq._client.KILL_ON_CANCEL", 0.2)
+    faults = IloqFaults(latency=30.0, latency_on={"LockGroups", "KillSession"})
+    async with IloqSimulator(config(faults=faults)) as sim:
+        task = asyncio.create_task(check(sim))
+        await asyncio.wait_for(sim.wait_for_call("LockGroups"), 10)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)  # a guard: minutes of retries would trip it
+        assert sim.endpoint_calls("KillSession") == 1
+
+
+async def test_a_malformed_session_answer_naming_a_session_still_kills_it() -> None:
+    killed: list[str] = []
+
+    async def get_url(request: web.Request) -> web.Response:
+        return web.json_response("")
+
+    async def create_session(request: web.Request) -> web.Response:
+        return web.json_response({"Result": "OK", "SessionID": "s-1"})
+
+    async def kill_session(request: web.Request) -> web.Response:
+        killed.append(request.headers["SessionId"])
+        return web.Response(body=b"", content_type="application/octet-stream")
+
+    app = web.Application()
+    app.router.add_post("/iloqws/api/v2/Url/GetUrl", get_url)
+    app.router.add_post("/iloqws/api/v2/CreateSession", create_session)
+    app.router.add_get("/iloqws/api/v2/KillSession", kill_session)
+    async with serving(app) as root:
+        report = await check_credentials(
+            service_address=f"{root}/iloqws", service_code=CODE, username=USER, password=PASSWORD
+        )
+    assert failed(report) == ["session opens"]
+    assert killed == ["s-1"]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [None, 42, "https://s5.iloq.com:99999/iloqws", "https://[::1/iloqws", "https://user:pw@x/"],
+)
+async def test_an_address_that_is_no_url_is_refused_before_anything_is_sent(address: Any) -> None:
+    with pytest.raises(ValidationError) as refused:
+        await check_credentials(
+            service_address=address, service_code=CODE, username=USER, password=PASSWORD
+        )
+    assert "service_address" in refused.value.message

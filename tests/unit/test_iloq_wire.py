@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from yarl import URL
 
@@ -12,9 +14,11 @@ from livionkey_async import (
     RateLimitedError,
     ResponseFormatError,
     ServerError,
+    TransportError,
     ValidationError,
 )
-from livionkey_async.iloq import LockGroup
+from livionkey_async.iloq import LockGroup, TlsError
+from livionkey_async.iloq._advice import CONTACT_ILOQ, TLS_FIX, TRY_AGAIN, fix_for
 from livionkey_async.iloq._wire import (
     SessionAnswer,
     checked_url,
@@ -191,3 +195,22 @@ def test_bodies_decode_as_json_or_text() -> None:
     assert decode(b"") is None
     assert decode(b'"https://a/"') == "https://a/"
     assert decode(b"https://a/") == "https://a/"
+
+
+def test_a_long_echo_is_redacted_before_it_is_shortened() -> None:
+    password = "Secret-pass-" + "x" * 20
+    body = json.dumps({"Message": "y" * 280 + f'{{"Password":"{password}"}}'}).encode()
+    message = error_message(body, known=(password,))
+    assert "Secre" not in message
+    assert len(message) <= 300
+
+
+def test_deeply_nested_answers_are_a_format_error() -> None:
+    with pytest.raises(ResponseFormatError, match="nested too deeply"):
+        decode(b"[" * 100_000 + b"]" * 100_000)
+    assert error_message(b"[" * 100_000) != ""  # still a message, never a crash
+
+
+def test_a_certificate_failure_is_fixed_at_the_server_whatever_step_hit_it() -> None:
+    assert fix_for(TlsError("certificate verify failed"), CONTACT_ILOQ) == TLS_FIX
+    assert fix_for(TransportError("connection reset"), CONTACT_ILOQ) == TRY_AGAIN
