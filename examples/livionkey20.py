@@ -85,10 +85,13 @@ async def run(
 ) -> Outcome:
     """The whole flow on ``client``; answers what it did."""
     # -- step 0: the iLOQ credentials preflight -------------------------------------------------
-    # TODO(lead, after merging the iLOQ branch): check the site's iLOQ API user before anything
-    # is created, and stop here with its report when it fails:
-    #     report = await livionkey_async.iloq.check_credentials(...site.iloq...)
-    # (livionkey_async.iloq is being built on another branch; this example does not build it.)
+    # TODO(lead): check the site's iLOQ API user before anything is created, and stop here with
+    # the report when it fails (livionkey_async.iloq came from its own branch; this example
+    # leaves the call to the merge). iLOQ calls the customer code the service code:
+    #     report = await check_credentials(
+    #         service_address=site.iloq.service_address, service_code=site.iloq.customer_code,
+    #         username=site.iloq.username, password=site.iloq.password)
+    #     if not report.ok: raise SystemExit(...)
 
     # -- step 1: the site's organization unit, with its iLOQ API user -------------------------
     unit = await client.organization_units.create(

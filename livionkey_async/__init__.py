@@ -1,4 +1,4 @@
-"""livionkey-async: an asyncio-native client for the LivionKey API V1.
+"""livionkey-async: an asyncio-native client for the LivionKey API V1 and the LivionKeyPad API.
 
 One ``LivionKeyClient`` per account owns the login, the connection pool, the pacing and the
 retries; callers just ``await client.contracts.create(...)``. Everything public is imported from
@@ -13,7 +13,9 @@ from ._errors import (
     AuthenticationError,
     ConflictError,
     ContractOverlapError,
+    DeleteFailedError,
     DeviceBusyError,
+    DuplicateAccessRightError,
     DuplicateContractError,
     DuplicateKeyError,
     LivionKeyError,
@@ -30,9 +32,12 @@ from ._errors import (
 )
 from ._fanout import ItemResult, Outcome
 from ._models import (
+    AccessRight,
+    AccessRightUpdate,
     Contact,
     Contract,
     ContractUpdate,
+    CreatedAccessRight,
     CreatedContract,
     CreatedKey,
     Device,
@@ -45,9 +50,11 @@ from ._models import (
     KeyStatus,
     Locker,
     LockerKey,
+    NewAccessRight,
     NewContract,
     NewKey,
     PageInfo,
+    Recurrence,
     SyncState,
 )
 from ._stats import ClientStats, RequestEvent
@@ -55,6 +62,8 @@ from ._stats import ClientStats, RequestEvent
 __version__ = "0.1.0"
 
 __all__ = [
+    "AccessRight",
+    "AccessRightUpdate",
     "AmbiguousOutcomeError",
     "ApiError",
     "AuthenticationError",
@@ -66,11 +75,14 @@ __all__ = [
     "Contract",
     "ContractOverlapError",
     "ContractUpdate",
+    "CreatedAccessRight",
     "CreatedContract",
     "CreatedKey",
+    "DeleteFailedError",
     "Device",
     "DeviceBusyError",
     "DevicePage",
+    "DuplicateAccessRightError",
     "DuplicateContractError",
     "DuplicateKeyError",
     "ItemResult",
@@ -85,6 +97,7 @@ __all__ = [
     "Locker",
     "LockerKey",
     "LoginError",
+    "NewAccessRight",
     "NewContract",
     "NewKey",
     "NoFreeLockerError",
@@ -93,6 +106,7 @@ __all__ = [
     "PageInfo",
     "PincodeConflictError",
     "RateLimitedError",
+    "Recurrence",
     "RequestEvent",
     "ResponseFormatError",
     "ServerError",

@@ -38,6 +38,9 @@ log = logging.getLogger("livionkey_async.auth")
 DEFAULT_TOKEN_LIFETIME = 3600.0
 # After a failed background refresh, the next one waits this long (the token is still valid).
 _REFRESH_RETRY = 5.0
+# How far past the documented hour an expiry may read before our clock is called skewed: the
+# HTTP-date has whole seconds, and two clocks never agree exactly.
+_EXPIRY_TOLERANCE = 30.0
 
 
 class TokenHolder:
@@ -138,11 +141,15 @@ class TokenHolder:
         lifetime = DEFAULT_TOKEN_LIFETIME
         if result.expiration_time is not None:
             lifetime = result.expiration_time.timestamp() - wall_started
-            if not 0 < lifetime <= DEFAULT_TOKEN_LIFETIME:
+            if not 0 < lifetime <= DEFAULT_TOKEN_LIFETIME + _EXPIRY_TOLERANCE:
                 # Our wall clock disagrees with the server's (a fresh token cannot be expired,
                 # and Livion's live one hour): trust the documented hour, not the skew.
                 log.warning("token expiry %.0fs away by our clock: assuming one hour", lifetime)
-                lifetime = DEFAULT_TOKEN_LIFETIME
+            # An HTTP-date has whole seconds, and our clock is not the server's: an expiry a
+            # moment past the hour is an ordinary login, read as the documented hour.
+            lifetime = (
+                min(lifetime, DEFAULT_TOKEN_LIFETIME) if lifetime > 0 else DEFAULT_TOKEN_LIFETIME
+            )
         # A short-lived token shrinks the margins, so it is not refreshed on every request.
         soft = min(self._refresh_margin, lifetime / 4)
         hard = min(30.0, soft / 2)

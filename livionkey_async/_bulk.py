@@ -26,6 +26,7 @@ from ._errors import (
     DuplicateKeyError,
     LivionKeyError,
     NotFoundError,
+    ResponseFormatError,
     ValidationError,
 )
 from ._exactly_once import ExactlyOnce, contract_matches, key_matches
@@ -270,7 +271,7 @@ class Bulk(BulkRunner):
         async def check(spec: NewContract) -> None:
             validate_new_contract(spec)
             for ref in spec.keys:
-                client.devices.require_v1(ref.device_id)
+                await client.devices.require_v1(ref.device_id)
             if guard is not None:
                 await guard.check(spec)
 
@@ -284,7 +285,7 @@ class Bulk(BulkRunner):
                 create=client.contracts.create,
                 lookup=find,
                 matches=contract_matches,
-                result_of=lambda found: CreatedContract(id=found.id, pincode=found.pincode),
+                result_of=_created_contract,
                 duplicate=DuplicateContractError,
                 name=lambda spec: f"contract {spec.contract_id!r}",
                 sleep=client._sleep,
@@ -423,7 +424,7 @@ class Bulk(BulkRunner):
 
         async def check(spec: NewKey) -> None:
             validate_new_key(spec)
-            client.devices.require_v1(spec.device_id)
+            await client.devices.require_v1(spec.device_id)
             if (spec.device_id, spec.key_id) in seen:
                 raise ValidationError(f"key {spec.key_id} appears more than once in this batch")
             seen.add((spec.device_id, spec.key_id))
@@ -471,6 +472,13 @@ class Bulk(BulkRunner):
     ) -> AsyncIterator[ItemResult[NewKey, CreatedKey]]:
         """Like ``create_keys``, but yields each item's result as it finishes."""
         return self._stream(self._key_job(), specs, concurrency, on_progress, journal)
+
+
+def _created_contract(found: Contract) -> CreatedContract:
+    """What a create would have answered, from the contract a look-up found."""
+    if found.id is None:
+        raise ResponseFormatError(f"contract {found.contract_id!r} was listed without its id")
+    return CreatedContract(id=found.id, pincode=found.pincode)
 
 
 def _call_hook(hook: ProgressHook, progress: BulkProgress) -> None:

@@ -12,7 +12,9 @@ import sys
 from collections.abc import Callable, Sequence
 
 from . import _cli_ops, _demo
+from .iloq import _command as iloq_command
 from .testing import _command as sim_command
+from .webhooks import _command as webhooks_command
 
 __all__ = ["main"]
 
@@ -21,9 +23,17 @@ Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Na
 COMMANDS: dict[str, tuple[str, Command]] = {
     **{name: (summary, (add, run)) for name, (summary, add, run) in _cli_ops.COMMANDS.items()},
     "sim": ("run the LivionKey API V1 simulator", (sim_command.add_arguments, sim_command.run)),
+    "iloq": (
+        "LivionKey20: check an integrator's iLOQ credentials",
+        (iloq_command.add_arguments, iloq_command.run),
+    ),
     "demo": (
         "provision 20 automats x 30 keys on the embedded simulator, exactly once",
         (_demo.add_arguments, _demo.run),
+    ),
+    "webhooks": (
+        "receive Livion webhooks, or send signed samples to an endpoint",
+        (webhooks_command.add_arguments, webhooks_command.run),
     ),
 }
 
@@ -47,14 +57,17 @@ def build_parser(
     for name, (summary, (add_arguments, _)) in (commands_of or COMMANDS).items():
         sub = commands.add_parser(name, help=summary, description=summary)
         add_arguments(sub)
-        _add_api_argument(sub)
+        if commands_of is not None or name in V2_TWINS:
+            _add_api_argument(sub)
     return parser
 
 
 # Commands only API v2 has (chosen without --api), and the ones that take credentials (v2 when
 # LIVIONKEY_SERVICE_ACCOUNT_ID is set and --api is not given). sim and demo stay V1 by default.
+# V2_TWINS: the V1 commands with an API v2 twin, the ones that take --api.
 V2_ONLY_COMMANDS = frozenset({"automats", "access-rights"})
 CREDENTIAL_COMMANDS = frozenset({"contracts", "contract", "bulk"})
+V2_TWINS = CREDENTIAL_COMMANDS | {"sim", "demo"}
 
 
 def _api(argv: Sequence[str]) -> str:

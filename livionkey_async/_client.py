@@ -24,6 +24,7 @@ from ._contracts import Contracts
 from ._convert import structure
 from ._devices import Devices
 from ._errors import AuthenticationError, LoginError, ValidationError
+from ._keypad import Keypad
 from ._keys import Keys
 from ._models import LoginResult
 from ._pacing import Pacer
@@ -93,7 +94,8 @@ def _is_loopback(host: str) -> bool:
 
 
 class LivionKeyClient:
-    """An asyncio client for the LivionKey API V1.
+    """An asyncio client for the LivionKey API V1 (``devices``, ``keys``, ``contracts``) and the
+    LivionKeyPad API that shares its base URL and login (``keypad``).
 
     ``rate_limit``: a ceiling in requests per second; ``None`` discovers the server's limit.
     ``max_connections``: most requests in flight (the connection pool's size). ``timeout``:
@@ -159,9 +161,10 @@ class LivionKeyClient:
         )
         self._transport.auth = BearerAuth(self._auth)
         self._transport.secrets = lambda: (password, *self._auth.secrets())
-        self.devices = Devices(self._transport)
+        self.devices = Devices(self._transport, clock=clock)
         self.keys = Keys(self._transport, self.devices)
         self.contracts = Contracts(self._transport, self.devices)
+        self.keypad = Keypad(self._transport, self.devices)
         self.bulk = Bulk(self)
 
     def __repr__(self) -> str:

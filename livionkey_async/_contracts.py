@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 
+import attrs
+
+from ._bounded_map import bounded_map
 from ._convert import structure, unstructure
 from ._devices import Devices, segment
-from ._errors import ResponseFormatError, ValidationError
+from ._errors import NotFoundError, ResponseFormatError, ValidationError
 from ._models import Contract, ContractUpdate, CreatedContract, KeyRef, NewContract
 from ._transport import Call, Transport
 from ._validation import check_id, validate_contract_update, validate_new_contract
 
-__all__ = ["Contracts"]
+__all__ = ["Contracts", "gone"]
+
+# The plain-text answers of POST /contracts/:id (`Contract updated`) and DELETE
+# (`Contract deleted successfully`).
+_UPDATED = ("updated",)
+_DELETED = ("deleted",)
 
 # How many devices `find` asks at once when it searches a whole account.
 _FIND_FAN_OUT = 8
@@ -28,9 +35,9 @@ class Contracts:
     def __repr__(self) -> str:
         return f"<Contracts of {self._transport.base_url}>"
 
-    def _require_v1(self, keys: Iterable[KeyRef]) -> None:
-        for ref in keys:
-            self._devices.require_v1(ref.device_id)
+    async def _require_v1(self, keys: Iterable[KeyRef]) -> None:
+        for device_id in dict.fromkeys(ref.device_id for ref in keys):
+            await self._devices.require_v1(device_id)
 
     async def create(self, contract: NewContract) -> CreatedContract:
         """Create a contract; answers its object id and pincode.
@@ -40,7 +47,7 @@ class Contracts:
         ``contract_id`` settles it (the bulk helpers do this for you).
         """
         validate_new_contract(contract)
-        self._require_v1(contract.keys)
+        await self._require_v1(contract.keys)
         data = await self._transport.request(
             Call("POST", "contracts", json=unstructure(contract), idempotent=False)
         )
@@ -50,15 +57,17 @@ class Contracts:
         """One contract by its object id (the ``id`` that ``create`` answered)."""
         check_id("id", id)
         data = await self._transport.request(Call("GET", f"contracts/{segment(id)}"))
-        return structure(data, Contract)
+        contract = structure(data, Contract)
+        # Livion's answer may leave the object id out: it is the one in the path.
+        return contract if contract.id is not None else attrs.evolve(contract, id=id)
 
     async def update(self, id: str, update: ContractUpdate) -> None:
         """Change a contract. The fields set in ``update`` replace the server's values."""
         check_id("id", id)
         validate_contract_update(update)
-        self._require_v1(update.keys)
+        await self._require_v1(update.keys)
         await self._transport.request(
-            Call("POST", f"contracts/{segment(id)}", json=unstructure(update))
+            Call("POST", f"contracts/{segment(id)}", json=unstructure(update), ack=_UPDATED)
         )
 
     async def set_pincode(self, id: str, keys: Iterable[KeyRef], pincode: str | None = None) -> str:
@@ -69,7 +78,7 @@ class Contracts:
             return pincode
         check_id("id", id)
         validate_contract_update(ContractUpdate(keys=refs))
-        self._require_v1(refs)
+        await self._require_v1(refs)
         body = {"devices": unstructure(refs)}
         data = await self._transport.request(
             Call("POST", f"contracts/{segment(id)}/pincode", json=body)
@@ -79,11 +88,23 @@ class Contracts:
         return str(data["pincode"])
 
     async def delete(self, id: str, *, cancellation: bool = False) -> None:
-        """Delete a contract; ``cancellation=True`` has Livion notify the person."""
+        """Delete a contract; ``cancellation=True`` has Livion notify the person.
+
+        Livion answers ``Delete contract failed`` whatever stopped it, so that answer is settled
+        by a look-up: gone after an attempt whose outcome was unknown is a success, gone
+        otherwise a ``NotFoundError``, still there a ``DeleteFailedError``.
+        """
         check_id("id", id)
         params = {"cancellation": "true"} if cancellation else None
         await self._transport.request(
-            Call("DELETE", f"contracts/{segment(id)}", params=params, gone_is_done=True)
+            Call(
+                "DELETE",
+                f"contracts/{segment(id)}",
+                params=params,
+                gone_is_done=True,
+                is_gone=lambda: gone(self.get(id)),
+                ack=_DELETED,
+            )
         )
 
     async def find(
@@ -101,20 +122,19 @@ class Contracts:
             wanted = list(dict.fromkeys(device_ids))
             if not wanted:
                 raise ValidationError("device_ids must name at least one device")
-        gate = asyncio.Semaphore(_FIND_FAN_OUT)
 
         async def search(device_id: str) -> Contract | None:
-            async with gate:
-                for contract in await self._devices.contracts(device_id):
-                    if contract.contract_id == contract_id:
-                        return contract
-            return None
+            contracts = await self._devices.contracts(device_id)
+            return next((c for c in contracts if c.contract_id == contract_id), None)
 
-        # A TaskGroup: one device failing cancels the searches still running on the others, and
-        # the caller gets that device's error itself rather than a group of one.
-        try:
-            async with asyncio.TaskGroup() as group:
-                searches = [group.create_task(search(d)) for d in wanted]
-        except BaseExceptionGroup as failed:
-            raise failed.exceptions[0] from None
-        return next((s.result() for s in searches if s.result() is not None), None)
+        found = await bounded_map(search, wanted, _FIND_FAN_OUT)
+        return next((contract for contract in found if contract is not None), None)
+
+
+async def gone(lookup: Awaitable[object]) -> bool:
+    """Whether ``lookup`` finds nothing (``NotFoundError``); other failures propagate."""
+    try:
+        await lookup
+    except NotFoundError:
+        return True
+    return False

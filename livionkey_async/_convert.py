@@ -1,9 +1,17 @@
 """The one cattrs converter between the wire's JSON and our models, and its quirks.
 
 LivionKey's JSON is camelCase, names a device ``deviceId`` in one ``/devices`` shape and ``id`` in
-the other, sends a locker index as a string or an int, a ``tag`` as a string or a list, and dates
-as ISO-8601 except the login's HTTP-date. Every such quirk is handled here, once; the rest of the
-library only sees models. Pure, no I/O.
+the other, sends a locker index as a string or an int, a ``tag`` as a string or a list, ``null``
+where a field has nothing to say (``perm``, ``freeText``), ``recurrent`` as an array of weekly
+schedules (``[]`` for none), ``attachment`` as an array that may hold ``null``, a keypad access
+right's devices as ``[{"id": ...}]`` and its reference as ``accessRightId`` or ``contractId``, and
+dates as ISO-8601 except the login's HTTP-date. Every such quirk is handled here, once; the rest
+of the library only sees models. A ``null`` reads as "not given": the field keeps its default,
+and only a field the client cannot work without is required. Pure, no I/O.
+
+What we send follows the reference exactly: ``lockerIndex`` as a string (the reference types it
+String on ``POST /keys``, ``POST /keys/:id`` and ``opendoor``), ``recurrent`` days as an object
+of seven booleans keyed ``"0"`` to ``"6"``, unset fields left out.
 """
 
 from __future__ import annotations
@@ -18,9 +26,28 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._errors import ResponseFormatError
-from ._models import Contract, ContractUpdate, Device, Key, KeyRef, NewContract, NewKey
+from ._models import (
+    AccessRight,
+    AccessRightUpdate,
+    Contract,
+    ContractUpdate,
+    Device,
+    Key,
+    KeyRef,
+    NewAccessRight,
+    NewContract,
+    NewKey,
+    Recurrence,
+)
 
-__all__ = ["converter", "format_datetime", "parse_datetime", "structure", "unstructure"]
+__all__ = [
+    "converter",
+    "format_datetime",
+    "locker_index_wire",
+    "parse_datetime",
+    "structure",
+    "unstructure",
+]
 
 T = TypeVar("T")
 
@@ -32,9 +59,23 @@ _RENAMES: dict[type, dict[str, str]] = {
     Contract: {"keys": "devices"},
     NewContract: {"keys": "devices"},
     ContractUpdate: {"keys": "devices"},
+    AccessRight: {"device_ids": "devices"},
+    NewAccessRight: {"device_ids": "devices"},
+    AccessRightUpdate: {"device_ids": "devices"},
+}
+# Other names a field arrives under in some of Livion's shapes, tried in order after its own.
+_ALIASES: dict[type, dict[str, tuple[str, ...]]] = {
+    # GET /devices without `limit` says `deviceId`; with `limit` and GET /devices/{id}, `id`.
+    Device: {"deviceId": ("id",)},
+    # GET /devices/{id}/accessrights says `accessRightId`; GET /accessrights/{id}, `contractId`.
+    AccessRight: {"accessRightId": ("contractId",)},
 }
 # Fields the server requires even when empty, so they are sent even at their default.
-_ALWAYS_SENT: dict[type, frozenset[str]] = {NewContract: frozenset({"contacts"})}
+_ALWAYS_SENT: dict[type, frozenset[str]] = {
+    NewContract: frozenset({"contacts"}),
+    NewAccessRight: frozenset({"contacts"}),
+}
+_WEEK = range(7)
 
 
 def _camel(name: str) -> str:
@@ -104,8 +145,62 @@ def _structure_strings(value: object, _: type) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,) if value else ()
     if isinstance(value, list | tuple):
-        return tuple(_structure_str(item, str) for item in value)
+        # `attachment` arrives as `[null]`: a null inside the list holds nothing.
+        return tuple(_structure_str(item, str) for item in value if item is not None)
     raise ValueError("not a string or a list of strings")
+
+
+def locker_index_wire(index: int) -> str:
+    """A locker index as the reference types it in what we send: a string."""
+    return str(index)
+
+
+def _structure_days(value: object, _: type) -> frozenset[int]:
+    """``{"0": true, "1": false, ...}`` (or a list of day numbers): the set of days that are on."""
+    if isinstance(value, Mapping):
+        days = {_structure_int(day, int) for day, on in value.items() if _structure_bool(on, bool)}
+    elif isinstance(value, list | tuple):
+        days = {_structure_int(day, int) for day in value}
+    else:
+        raise ValueError("not an object of days")
+    if not days <= set(_WEEK):
+        raise ValueError("days are numbered 0 to 6")
+    return frozenset(days)
+
+
+def _unstructure_days(days: frozenset[int]) -> dict[str, bool]:
+    return {str(day): day in days for day in _WEEK}
+
+
+def _device_refs(value: object, _: type) -> tuple[str, ...]:
+    """A keypad access right's ``devices``: ``[{"id": ...}]`` (or bare ids) as device ids."""
+    if not isinstance(value, list | tuple):
+        raise ValueError("not a list of devices")
+    ids = (item.get("id") if isinstance(item, Mapping) else item for item in value)
+    return tuple(_structure_str(device_id, str) for device_id in ids if device_id is not None)
+
+
+def _device_refs_wire(ids: tuple[str, ...]) -> list[dict[str, str]]:
+    return [{"id": device_id} for device_id in ids]
+
+
+def _structure_recurrences(value: object, _: type) -> tuple[Recurrence, ...]:
+    # `recurrent` is `[]` for no schedule; older answers say `false` (or nothing) instead.
+    if value is None or isinstance(value, bool):
+        return ()
+    if not isinstance(value, list | tuple):
+        raise ValueError("not a list of schedules")
+    return tuple(converter.structure(item, Recurrence) for item in value)
+
+
+# Per class, per field: how to read and write it when the type alone does not say.
+_FIELD_HOOKS: dict[type, dict[str, dict[str, Callable[..., Any]]]] = {
+    Recurrence: {"days": {"struct_hook": _structure_days, "unstruct_hook": _unstructure_days}},
+    NewKey: {"locker_index": {"unstruct_hook": locker_index_wire}},
+    AccessRight: {"device_ids": {"struct_hook": _device_refs}},
+    NewAccessRight: {"device_ids": {"unstruct_hook": _device_refs_wire}},
+    AccessRightUpdate: {"device_ids": {"unstruct_hook": _device_refs_wire}},
+}
 
 
 def _make_converter() -> cattrs.Converter:
@@ -116,35 +211,52 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_strings)
+    conv.register_structure_hook_func(lambda t: t == tuple[Recurrence, ...], _structure_recurrences)
 
     def names(cls: type) -> dict[str, str]:
         renames = _RENAMES.get(cls, {})
         return {a.name: renames.get(a.name, _camel(a.name)) for a in attrs.fields(cls)}
 
+    def field_override(cls: type, field: str, **options: Any) -> Any:
+        hooks: dict[str, Any] = _FIELD_HOOKS.get(cls, {}).get(field, {})
+        return override(**options, **hooks)
+
     def structure_factory(cls: type) -> Callable[[Any, type], Any]:
-        overrides = {field: override(rename=wire) for field, wire in names(cls).items()}
-        return make_dict_structure_fn(cls, conv, **overrides)  # type: ignore[arg-type]
+        wire_names = names(cls)
+        overrides = {f: field_override(cls, f, rename=wire) for f, wire in wire_names.items()}
+        structure_fields: Callable[[Any, type], Any] = make_dict_structure_fn(
+            cls, conv, **overrides
+        )
+        aliases = _ALIASES.get(cls, {})
+
+        def structure_object(value: Any, target: type) -> Any:
+            if not isinstance(value, Mapping):
+                raise ValueError(f"not a JSON object: {type(value).__name__}")
+            # `null` means "not given": the field keeps its default (or is missing if required).
+            present = {k: v for k, v in value.items() if v is not None}
+            for wire, others in aliases.items():
+                if wire not in present:
+                    alias = next((o for o in others if o in present), None)
+                    if alias is not None:
+                        present[wire] = present[alias]
+            return structure_fields(present, target)
+
+        return structure_object
 
     def unstructure_factory(cls: type) -> Callable[[Any], Any]:
         overrides = {
-            field: override(rename=wire, omit_if_default=field not in _ALWAYS_SENT.get(cls, ()))
+            field: field_override(
+                cls,
+                field,
+                rename=wire,
+                omit_if_default=field not in _ALWAYS_SENT.get(cls, ()),
+            )
             for field, wire in names(cls).items()
         }
-        return make_dict_unstructure_fn(cls, conv, **overrides)  # type: ignore[arg-type]
+        return make_dict_unstructure_fn(cls, conv, **overrides)
 
     conv.register_structure_hook_factory(attrs.has, structure_factory)
     conv.register_unstructure_hook_factory(attrs.has, unstructure_factory)
-
-    structure_device = structure_factory(Device)
-
-    def device_hook(value: Any, cls: type) -> Device:
-        # GET /devices without `limit` says `deviceId`; with `limit` and GET /devices/{id}, `id`.
-        if isinstance(value, Mapping) and "deviceId" not in value and "id" in value:
-            value = {**value, "deviceId": value["id"]}
-        device: Device = structure_device(value, cls)
-        return device
-
-    conv.register_structure_hook(Device, device_hook)
     return conv
 
 

@@ -7,11 +7,14 @@ code, so the mapping from message to class lives here, in one table, and nowhere
     ├── AuthenticationError            a token refused twice, or no access (401/403)
     │   └── LoginError                 the login itself was refused (wrong credentials)
     ├── ValidationError                bad input, refused before sending or by the server (400)
-    │   └── UnsupportedDeviceError     a V1 operation on a LivionKey20 or a keypad
+    │   └── UnsupportedDeviceError     an operation the automat does not support (a V1 key or
+    │                                  contract call on a LivionKey20 or a keypad, a keypad
+    │                                  call on an automat, "not supported", "Command not found")
     ├── NotFoundError                  unknown device, key, contract or locker
     ├── ConflictError                  the request clashes with existing state
     │   ├── ContractOverlapError       a contract on that private key overlaps in time
     │   ├── DuplicateContractError     the caller's contract_id is taken (by another contract)
+    │   ├── DuplicateAccessRightError  the caller's access_right_id is taken (keypads)
     │   ├── DuplicateKeyError          a key with that key_id exists already
     │   ├── PincodeConflictError       the pincode is used by a live contract
     │   └── NoFreeLockerError          the automat has no free locker (or the index is too big)
@@ -22,6 +25,7 @@ code, so the mapping from message to class lives here, in one table, and nowhere
     ├── TransportError                 the connection failed or timed out
     │   └── AmbiguousOutcomeError      a create may or may not have reached the server
     └── ApiError                       any other 4xx, with its status and message
+        └── DeleteFailedError          "Delete contract failed": gone already, or stuck
 
 Every error carries ``status`` (``None`` when nothing was answered) and the server's ``message``.
 Messages never contain a credential: the server's text is passed through :func:`redact` first.
@@ -39,7 +43,9 @@ __all__ = [
     "AuthenticationError",
     "ConflictError",
     "ContractOverlapError",
+    "DeleteFailedError",
     "DeviceBusyError",
+    "DuplicateAccessRightError",
     "DuplicateContractError",
     "DuplicateKeyError",
     "LivionKeyError",
@@ -90,7 +96,9 @@ class ValidationError(LivionKeyError):
 
 
 class UnsupportedDeviceError(ValidationError):
-    """A V1 key or contract operation aimed at an automat V1 does not serve (key20, keypad)."""
+    """An operation the automat does not support: a V1 key or contract call on a LivionKey20 or
+    a keypad, a keypad call on a key automat, or the server's ``not supported`` /
+    ``Command not found`` / ``Device is not a keypad``."""
 
 
 class NotFoundError(LivionKeyError):
@@ -107,6 +115,10 @@ class ContractOverlapError(ConflictError):
 
 class DuplicateContractError(ConflictError):
     """The caller's ``contract_id`` is already used, by a contract that is not this one."""
+
+
+class DuplicateAccessRightError(ConflictError):
+    """The caller's ``access_right_id`` is taken (the keypad's ``AccessId already in use``)."""
 
 
 class DuplicateKeyError(ConflictError):
@@ -164,6 +176,15 @@ class ApiError(LivionKeyError):
     """Any other 4xx answer, with its status and message."""
 
 
+class DeleteFailedError(ApiError):
+    """The server could not delete (``Delete contract failed``, ``Delete accessRight failed``).
+
+    Livion documents no other answer for deleting what does not exist, so the client looks the
+    object up before raising this: gone is reported as deleted (after an ambiguous attempt) or as
+    ``NotFoundError``; this error means the object is still there.
+    """
+
+
 # Known server messages (lower-cased, matched as prefixes) and the class each maps to. The spec's
 # "Errors in general" table, in one place.
 _MESSAGES: tuple[tuple[str, type[LivionKeyError]], ...] = (
@@ -177,9 +198,14 @@ _MESSAGES: tuple[tuple[str, type[LivionKeyError]], ...] = (
     ("device keys not found", NotFoundError),
     ("contract not found", NotFoundError),
     ("locker not found", NotFoundError),
+    ("accessright not found", NotFoundError),
+    ("accesrights not found", NotFoundError),  # sic: the keypad reference's spelling
+    ("accessrights not found", NotFoundError),
     ("contractid already in use", DuplicateContractError),
+    ("accessid already in use", DuplicateAccessRightError),
     ("key already exists with that keyid", DuplicateKeyError),
     ("overlapping contract existing", ContractOverlapError),
+    ("overlapping accessright existing", ContractOverlapError),
     ("pincode already used", PincodeConflictError),
     ("no free lockers", NoFreeLockerError),
     ("lockerindex is too big", NoFreeLockerError),
@@ -188,6 +214,11 @@ _MESSAGES: tuple[tuple[str, type[LivionKeyError]], ...] = (
     ("device busy", DeviceBusyError),
     ("device error", DeviceBusyError),
     ("device is reserved", DeviceBusyError),
+    ("device is not a keypad", UnsupportedDeviceError),
+    ("not supported", UnsupportedDeviceError),
+    ("command not found", UnsupportedDeviceError),
+    ("delete contract failed", DeleteFailedError),
+    ("delete accessright failed", DeleteFailedError),
     ("start time should be", ValidationError),
     ("missing ", ValidationError),
     ("body is required", ValidationError),
@@ -242,14 +273,24 @@ def message_of(body: str, known: Iterable[str] = ()) -> str:
 
 
 def error_from_response(
-    status: int, body: str, *, retry_after: float | None = None, known: Iterable[str] = ()
+    status: int,
+    body: str,
+    *,
+    retry_after: float | None = None,
+    known: Iterable[str] = (),
+    overrides: Mapping[str, type[LivionKeyError]] | None = None,
 ) -> LivionKeyError:
     """Map one non-2xx answer (status and body text) to the matching typed error.
 
-    ``known``: secrets to scrub from the message should the server echo them.
+    ``known``: secrets to scrub from the message should the server echo them. ``overrides``:
+    what a message (a lower-case prefix) means on this endpoint, checked before the table.
     """
     message = message_of(body, known)
     lowered = message.lower()
+    if overrides and status < 500:
+        for prefix, cls in overrides.items():
+            if lowered.startswith(prefix):
+                return cls(message, status=status)
     if status == 429:
         return RateLimitedError(message, status=status, retry_after=retry_after)
     if status >= 500:

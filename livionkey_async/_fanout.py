@@ -145,6 +145,9 @@ async def fan_out(
                 preparing = None
                 if early is not None:
                     await emit(early)
+                    if isinstance(early.error, FATAL_ERRORS):  # a check that needed the login
+                        fatal = early.error
+                        log.warning("stopping the batch: %s", type(fatal).__name__)
                 else:
                     pending[asyncio.ensure_future(work(spec))] = (index, spec)
                 index += 1

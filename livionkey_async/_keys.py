@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._convert import structure, unstructure
+import attrs
+
+from ._convert import locker_index_wire, structure, unstructure
 from ._devices import Devices, segment
 from ._errors import ValidationError
 from ._models import CreatedKey, Key, KeyEvent, NewKey
@@ -12,6 +14,12 @@ from ._transport import Call, Transport
 from ._validation import check_id, validate_new_key
 
 __all__ = ["Keys"]
+
+# The plain-text answers of POST /keys/:id (`Key updated`), DELETE (`Key deleted`) and
+# POST /keys/:id/backupcodes (`backup codes updated`).
+_UPDATED = ("updated",)
+_DELETED = ("deleted",)
+_BACKUP_CODES_UPDATED = ("backup codes updated",)
 
 
 class Keys:
@@ -31,7 +39,7 @@ class Keys:
         ``AmbiguousOutcomeError`` (look the key up with ``get`` to settle it).
         """
         validate_new_key(key)
-        self._devices.require_v1(key.device_id)
+        await self._devices.require_v1(key.device_id)
         data = await self._transport.request(
             Call("POST", "keys", json=unstructure(key), idempotent=False)
         )
@@ -50,31 +58,34 @@ class Keys:
     ) -> None:
         """Change a key; arguments left ``None`` keep their value."""
         check_id("key_id", key_id)
-        self._devices.require_v1(device_id)
         if locker_index is not None and (isinstance(locker_index, bool) or locker_index < 0):
             raise ValidationError("locker_index must be a non-negative integer")
+        await self._devices.require_v1(device_id)
         body: dict[str, Any] = {"deviceId": device_id}
         for wire, value in (
             ("keyName", name),
             ("keyCode", key_code),
-            ("lockerIndex", locker_index),
+            ("lockerIndex", None if locker_index is None else locker_index_wire(locker_index)),
             ("checkLockerStatus", check_locker_status),
             ("shared", shared),
         ):
             if value is not None:
                 body[wire] = value
-        await self._transport.request(Call("POST", f"keys/{segment(key_id)}", json=body))
+        await self._transport.request(
+            Call("POST", f"keys/{segment(key_id)}", json=body, ack=_UPDATED)
+        )
 
     async def delete(self, key_id: str, *, device_id: str) -> None:
         """Remove a key from its automat."""
         check_id("key_id", key_id)
-        self._devices.require_v1(device_id)
+        await self._devices.require_v1(device_id)
         await self._transport.request(
             Call(
                 "DELETE",
                 f"keys/{segment(key_id)}",
                 params={"deviceId": device_id},
                 gone_is_done=True,
+                ack=_DELETED,
             )
         )
 
@@ -85,7 +96,7 @@ class Keys:
         check_id("key_id", key_id)
         params: dict[str, str] = {}
         if device_id is not None:
-            self._devices.require_v1(device_id)
+            await self._devices.require_v1(device_id)
             params["deviceId"] = device_id
         if key_status:
             params["keyStatus"] = "true"
@@ -95,24 +106,36 @@ class Keys:
         # The reference's example wraps the key in an array; the help centre does not.
         if isinstance(data, list) and len(data) == 1:
             data = data[0]
-        return structure(data, Key)
+        key = structure(data, Key)
+        return key if key.device_id or device_id is None else attrs.evolve(key, device_id=device_id)
 
     async def status(self, key_id: str, *, device_id: str) -> KeyEvent:
         """The key's latest event: added, fetched, returned, not returned."""
         check_id("key_id", key_id)
-        self._devices.require_v1(device_id)
+        await self._devices.require_v1(device_id)
         data = await self._transport.request(
             Call("GET", f"keys/{segment(key_id)}/status", params={"deviceId": device_id})
         )
         return structure(data, KeyEvent)
 
     async def regenerate_backup_codes(self, key_id: str, *, device_id: str) -> tuple[str, ...]:
-        """New backup codes for a key; answers them when the server sends them back."""
+        """New backup codes for a key, and answers them.
+
+        Livion answers the regeneration with ``backup codes updated``, not the codes, so they
+        are read back from the key (one more request) unless the answer carries them.
+        """
         check_id("key_id", key_id)
-        self._devices.require_v1(device_id)
+        await self._devices.require_v1(device_id)
         data = await self._transport.request(
-            Call("POST", f"keys/{segment(key_id)}/backupcodes", json={"deviceId": device_id})
+            Call(
+                "POST",
+                f"keys/{segment(key_id)}/backupcodes",
+                json={"deviceId": device_id},
+                ack=_BACKUP_CODES_UPDATED,
+            )
         )
         if isinstance(data, dict):
             data = data.get("backupCodes")
-        return structure(data, tuple[str, ...])
+        if isinstance(data, list):  # the codes themselves, where a service answers them
+            return structure(data, tuple[str, ...])
+        return (await self.get(key_id, device_id=device_id)).backup_codes

@@ -14,10 +14,13 @@ from typing import Literal
 import attrs
 
 __all__ = [
+    "AccessRight",
+    "AccessRightUpdate",
     "Contact",
     "Contract",
     "ContractType",
     "ContractUpdate",
+    "CreatedAccessRight",
     "CreatedContract",
     "CreatedKey",
     "Device",
@@ -32,9 +35,11 @@ __all__ = [
     "Locker",
     "LockerKey",
     "LoginResult",
+    "NewAccessRight",
     "NewContract",
     "NewKey",
     "PageInfo",
+    "Recurrence",
     "SyncState",
 ]
 
@@ -63,6 +68,22 @@ def _optional_contacts(value: Iterable[Contact] | None) -> tuple[Contact, ...] |
     return None if value is None else tuple(value)
 
 
+def _recurrences(value: Iterable[Recurrence]) -> tuple[Recurrence, ...]:
+    return tuple(value)
+
+
+def _optional_recurrences(value: Iterable[Recurrence] | None) -> tuple[Recurrence, ...] | None:
+    return None if value is None else tuple(value)
+
+
+def _ids(value: str | Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _days(value: Iterable[int]) -> frozenset[int]:
+    return frozenset(value)
+
+
 @attrs.frozen
 class KeyRef:
     """One key in one automat: what a contract gives access to."""
@@ -73,13 +94,24 @@ class KeyRef:
 
 @attrs.frozen
 class Contact:
-    """Who Livion notifies about a contract, and how."""
+    """Who Livion notifies about a contract, and how (``name``: how the message addresses them)."""
 
     email: str | None = None
     phone_number: str | None = None
     send_sms: bool | None = None
     send_email: bool | None = None
     language: Language | None = None
+    name: str | None = None
+
+
+@attrs.frozen
+class Recurrence:
+    """A weekly schedule within a contract's window: valid on ``days`` (0 to 6, numbered as
+    Livion numbers them) between ``start_time`` and ``end_time`` (``"08:00"``, ``"17:00"``)."""
+
+    start_time: str
+    end_time: str
+    days: frozenset[int] = attrs.field(default=frozenset(), converter=_days)
 
 
 @attrs.frozen
@@ -148,10 +180,11 @@ class KeyStatus:
 
 @attrs.frozen
 class Contract:
-    """A contract as the server holds it. ``id`` is the object id used in paths;
-    ``contract_id`` is the integrator's own reference."""
+    """A contract as the server holds it. ``id`` is the object id used in paths (``None`` where
+    Livion leaves it out: inside ``GET /keys/{id}``); ``contract_id`` is the integrator's own
+    reference. A ``null`` ``perm`` reads as ``False``, a ``null`` ``recurrent`` as no schedule."""
 
-    id: str
+    id: str | None = None
     contract_id: str | None = None
     keys: tuple[KeyRef, ...] = ()
     key_id: str | None = None
@@ -163,7 +196,7 @@ class Contract:
     contacts: tuple[Contact, ...] = ()
     free_text: str | None = None
     tag: tuple[str, ...] = attrs.field(default=(), converter=_strings)
-    recurrent: bool | None = None
+    recurrent: tuple[Recurrence, ...] = attrs.field(default=(), converter=_recurrences)
     type: str | None = None
     key_status: KeyStatus | None = None
 
@@ -199,7 +232,7 @@ class KeyEventData:
     text: str | None = None
     value: str | None = None
     source_time: datetime | None = None
-    attachment: str | None = None
+    attachment: tuple[str, ...] = attrs.field(default=(), converter=_strings)
 
 
 @attrs.frozen
@@ -253,6 +286,7 @@ class NewContract:
     free_text: str | None = None
     pincode: str | None = attrs.field(default=None, repr=False)
     type: ContractType = "default"
+    recurrent: tuple[Recurrence, ...] = attrs.field(default=(), converter=_recurrences)
 
 
 @attrs.frozen
@@ -268,6 +302,9 @@ class ContractUpdate:
     contacts: tuple[Contact, ...] | None = attrs.field(default=None, converter=_optional_contacts)
     free_text: str | None = None
     pincode: str | None = attrs.field(default=None, repr=False)
+    recurrent: tuple[Recurrence, ...] | None = attrs.field(
+        default=None, converter=_optional_recurrences
+    )
 
 
 @attrs.frozen
@@ -281,3 +318,69 @@ class NewKey:
     locker_index: int | None = None
     check_locker_status: bool | None = None
     shared: bool = False
+
+
+@attrs.frozen
+class AccessRight:
+    """A keypad access right (the LivionKeyPad API): who may open the keypad's lock with which
+    pincode, and when. ``access_right_id`` is the integrator's own reference (Livion's examples
+    name it ``accessRightId`` in listings and ``contractId`` in ``GET /accessrights/{id}``)."""
+
+    id: str | None = None
+    access_right_id: str | None = None
+    device_ids: tuple[str, ...] = attrs.field(default=(), converter=_ids)
+    pincode: str | None = attrs.field(default=None, repr=False)
+    start: datetime | None = None
+    end: datetime | None = None
+    perm: bool = False
+    person: str | None = None
+    contacts: tuple[Contact, ...] = ()
+    free_text: str | None = None
+    tag: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    recurrent: tuple[Recurrence, ...] = attrs.field(default=(), converter=_recurrences)
+
+
+@attrs.frozen
+class NewAccessRight:
+    """A keypad access right to create. ``access_right_id`` is your own unique reference.
+    ``modify_time=False`` keeps ``start``/``end`` exactly (by default Livion widens them to
+    the start and end of their days)."""
+
+    access_right_id: str
+    device_ids: tuple[str, ...] = attrs.field(converter=_ids)
+    start: datetime
+    person: str
+    contacts: tuple[Contact, ...] = attrs.field(default=(), converter=_contacts)
+    end: datetime | None = None
+    perm: bool = False
+    free_text: str | None = None
+    pincode: str | None = attrs.field(default=None, repr=False)
+    modify_time: bool | None = None
+    recurrent: tuple[Recurrence, ...] = attrs.field(default=(), converter=_recurrences)
+
+
+@attrs.frozen
+class AccessRightUpdate:
+    """New values for a keypad access right. Livion requires ``device_ids``, ``start`` and
+    either ``end`` or ``perm=True`` on every update; ``None`` leaves the rest as they are."""
+
+    device_ids: tuple[str, ...] = attrs.field(converter=_ids)
+    start: datetime
+    end: datetime | None = None
+    perm: bool | None = None
+    person: str | None = None
+    contacts: tuple[Contact, ...] | None = attrs.field(default=None, converter=_optional_contacts)
+    free_text: str | None = None
+    pincode: str | None = attrs.field(default=None, repr=False)
+    modify_time: bool | None = None
+    recurrent: tuple[Recurrence, ...] | None = attrs.field(
+        default=None, converter=_optional_recurrences
+    )
+
+
+@attrs.frozen
+class CreatedAccessRight:
+    """What ``POST /accessrights`` answers: the object id and the pincode."""
+
+    id: str
+    pincode: str | None = attrs.field(default=None, repr=False)

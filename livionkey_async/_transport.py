@@ -35,15 +35,18 @@ from ._auth import Authenticator
 from ._errors import (
     AmbiguousOutcomeError,
     AuthenticationError,
+    DeleteFailedError,
     LivionKeyError,
     NotFoundError,
     RateLimitedError,
+    ResponseFormatError,
     ServerError,
     TransportError,
     ValidationError,
     error_from_response,
     message_of,
 )
+from ._lenient_json import loads_lenient
 from ._pacing import Pacer
 from ._ratelimit_headers import RateLimitHint, parse_rate_limit
 from ._retry_budget import RetryBudget
@@ -57,10 +60,17 @@ _RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 
 
 class ErrorMapper(Protocol):
-    """Maps one non-2xx answer (status, body text) to the typed error (``error_from_response``)."""
+    """Maps one non-2xx answer (status, body text) to the typed error (``error_from_response``);
+    ``overrides`` are the call's ``messages``."""
 
     def __call__(
-        self, status: int, body: str, *, retry_after: float | None, known: Iterable[str]
+        self,
+        status: int,
+        body: str,
+        *,
+        retry_after: float | None,
+        known: Iterable[str],
+        overrides: Mapping[str, type[LivionKeyError]] | None,
     ) -> LivionKeyError: ...
 
 
@@ -85,21 +95,30 @@ def sent_url(url: URL) -> str:
 class Call:
     """One API request, described before it is sent.
 
-    ``idempotent``: sending it twice has the effect of sending it once, so it may be resent after
-    a failure that left its outcome unknown. ``gone_is_done``: a ``NotFoundError`` on a resend
-    means an earlier attempt already did the job (a DELETE). ``own_throttle``: the endpoint has a
-    throttle of its own (the login's), so its 429 waits out only this call and says nothing
-    about the client's rate.
+    ``params``: the query, as a mapping or as pairs (a name may repeat). ``idempotent``: sending
+    it twice has the effect of sending it once, so it may be resent after a failure that left its
+    outcome unknown. ``gone_is_done``: a ``NotFoundError`` on a resend means an earlier attempt
+    already did the job (a DELETE). ``is_gone``: how to tell, after a ``DeleteFailedError``,
+    whether the object is gone (Livion documents no other answer for deleting what is not
+    there). ``own_throttle``: the endpoint has a throttle of its own (the login's), so its 429
+    waits out only this call and says nothing about the client's rate. ``ack``: the call answers
+    a plain-text acknowledgement (``Key updated``), not data: the body must be empty, JSON (which
+    the call returns, for the callers that can use it), or text holding one of these phrases.
+    ``messages``: what a message means on this endpoint when it differs from the general table
+    (lower-case prefixes).
     """
 
     method: str
     path: str
-    params: Mapping[str, str] | None = None
+    params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None
     json: Any = None
     idempotent: bool = True
     authenticated: bool = True
     gone_is_done: bool = False
+    is_gone: Callable[[], Awaitable[bool]] | None = None
     own_throttle: bool = False
+    ack: tuple[str, ...] = ()
+    messages: Mapping[str, type[LivionKeyError]] | None = None
 
 
 @attrs.frozen
@@ -276,6 +295,15 @@ class Transport:
                 log.debug("%s %s: gone after a resend, done", call.method, call.path)
                 return None
             raise
+        except DeleteFailedError as failed:
+            if call.is_gone is None or not await call.is_gone():
+                raise
+            if progress.maybe_applied:
+                log.debug("%s %s: gone after a resend, done", call.method, call.path)
+                return None
+            raise NotFoundError(
+                f"{failed.message}: it does not exist", status=failed.status
+            ) from None
         except (TransportError, ServerError) as exc:
             progress.maybe_applied = progress.maybe_applied or not isinstance(exc, _NotSent)
             raise
@@ -309,7 +337,8 @@ class Transport:
     def _interpret(self, call: Call, answer: _Answer) -> Any:
         if 200 <= answer.status < 300:
             self._budget.refund()
-            return _decode(answer.body)
+            data = _decode(answer.body)
+            return self._acknowledged(call, data) if call.ack else data
         text = _text(answer.body)
         if answer.status >= 500 and not call.idempotent:
             raise AmbiguousOutcomeError(
@@ -323,7 +352,27 @@ class Transport:
         if answer.status < 500 and answer.status != 429:
             self._budget.refund()
         raise self._error_mapper(
-            answer.status, text, retry_after=answer.hint.retry_after, known=self.secrets()
+            answer.status,
+            text,
+            retry_after=answer.hint.retry_after,
+            known=self.secrets(),
+            overrides=call.messages,
+        )
+
+    def _acknowledged(self, call: Call, data: Any) -> Any:
+        """A success that answers an acknowledgement: nothing, JSON (returned as it is, for the
+        callers that can use it), or the documented text (``None``)."""
+        if isinstance(data, Mapping) and data.get("success") is False:
+            raise error_from_response(400, json.dumps(data), known=self.secrets())
+        if not isinstance(data, str):
+            return data
+        text = data.strip().casefold()
+        if not text.startswith("<") and any(phrase in text for phrase in call.ack):
+            return None
+        shown = message_of(data, self.secrets())
+        raise ResponseFormatError(
+            f"{call.method} {call.path} answered success with an unexpected body: "
+            f"{shown[:80]!r} (expected {' / '.join(repr(p) for p in call.ack)})"
         )
 
     async def _exchange(
@@ -495,10 +544,21 @@ def _text(body: bytes) -> str:
 
 
 def _decode(body: bytes) -> Any:
-    """The JSON answer, or the plain text for the endpoints that answer with text."""
+    """The JSON answer, or the plain text for the endpoints that answer with text.
+
+    A body that strict JSON refuses but that opens like JSON is read once more, forgiving the
+    slips of Livion's own published examples (``_lenient_json``).
+    """
     if not body.strip():
         return None
     try:
         return json.loads(body)
     except ValueError:
-        return _text(body)
+        pass
+    text = _text(body)
+    if text.lstrip()[:1] in ("{", "["):
+        try:
+            return loads_lenient(text)
+        except ValueError:
+            pass
+    return text

@@ -9,6 +9,12 @@ failures a client must survive. Three ways in::
     livionkey-async sim --port 8080 --fail-rate 0.05                    # from the shell
     async def test_x(livionkey_sim, livionkey_client): ...             # the pytest plugin
 
+``IloqSimulator`` does the same for iLOQ's 5 Series Public API session flow, with a knob for each
+misconfiguration the credentials preflight (``livionkey_async.iloq``) recognises::
+
+    async with IloqSimulator(IloqSimConfig(pool="iloqwspool2")) as iloq: ...
+    livionkey-async sim iloq --port 8081 --missing-right order_keys
+
 API v2 has its own simulator with the same fault knobs, counters and rate limit:
 ``V2Simulator(V2SimConfig(...))``, ``livionkey-async sim --api v2``, and the plugin's
 ``livionkey_v2_sim``/``livionkey_v2_client``. It needs the ``v2`` extra (``cryptography``), so it
@@ -18,6 +24,7 @@ is imported only when asked for.
 from typing import TYPE_CHECKING
 
 from ._config import AccountConfig, Faults, SimConfig, SimStats
+from ._iloq import IloqFaults, IloqLockingSystem, IloqSimConfig, IloqSimSession, IloqSimulator
 from ._messages import SimError
 from ._records import SimContract
 from ._server import Simulator
@@ -28,6 +35,11 @@ if TYPE_CHECKING:
 __all__ = [
     "AccountConfig",
     "Faults",
+    "IloqFaults",
+    "IloqLockingSystem",
+    "IloqSimConfig",
+    "IloqSimSession",
+    "IloqSimulator",
     "SimConfig",
     "SimContract",
     "SimError",

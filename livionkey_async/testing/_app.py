@@ -30,6 +30,7 @@ from ._config import Faults, SimConfig, SimStats
 from ._messages import Msg, SimError
 from ._rate_limit import RateDecision
 from ._state import SimState
+from ._wire import Text
 
 __all__ = [
     "CONTEXT",
@@ -86,6 +87,9 @@ DROPPED = web.RequestKey("livionkey_dropped", bool)
 
 
 def _json(data: object, status: int = 200) -> web.Response:
+    """A success: JSON, or plain text for the answers Livion gives in words (``Key updated``)."""
+    if isinstance(data, Text):
+        return web.Response(status=status, text=data, content_type="text/plain")
     return web.json_response(
         data, status=status, dumps=lambda o: json.dumps(o, separators=(",", ":"))
     )
@@ -363,6 +367,46 @@ async def delete_contract(request: web.Request) -> web.StreamResponse:
     return _json(state.delete_contract(_account(request), request.match_info["id"]))
 
 
+async def unlock(request: web.Request) -> web.StreamResponse:
+    state = _ctx(request).state
+    return _json(state.unlock(_account(request), request.match_info["deviceId"]))
+
+
+async def device_access_rights(request: web.Request) -> web.StreamResponse:
+    state = _ctx(request).state
+    return _json(state.device_access_rights(_account(request), request.match_info["deviceId"]))
+
+
+async def create_access_right(request: web.Request) -> web.StreamResponse:
+    state = _ctx(request).state
+    return _json(state.create_access_right(_account(request), await _body(request)))
+
+
+async def get_access_right(request: web.Request) -> web.StreamResponse:
+    state = _ctx(request).state
+    return _json(state.get_access_right(_account(request), request.match_info["id"]))
+
+
+async def update_access_right(request: web.Request) -> web.StreamResponse:
+    state = _ctx(request).state
+    body = await _body(request)
+    return _json(state.update_access_right(_account(request), request.match_info["id"], body))
+
+
+async def access_right_pincode(request: web.Request) -> web.StreamResponse:
+    state = _ctx(request).state
+    body = await _body(request)
+    pincode = state.regenerate_access_right_pincode(
+        _account(request), request.match_info["id"], body
+    )
+    return _json(pincode)
+
+
+async def delete_access_right(request: web.Request) -> web.StreamResponse:
+    state = _ctx(request).state
+    return _json(state.delete_access_right(_account(request), request.match_info["id"]))
+
+
 # ---------------------------------------------------------------------------- control plane
 
 
@@ -429,7 +473,7 @@ async def sim_contracts(request: web.Request) -> web.StreamResponse:
     wanted = request.query.get("contractId")
     return _json(
         [
-            {**c.to_wire(), "account": c.account}
+            {**c.to_wire(), "type": c.contract_type, "account": c.account}
             for c in _ctx(request).state.all_contracts()
             if wanted is None or c.contract_id == wanted
         ]
@@ -451,14 +495,23 @@ async def sim_key_action(request: web.Request) -> web.StreamResponse:
 async def sim_set_device(request: web.Request) -> web.StreamResponse:
     body = await _body(request)
     fields = body if isinstance(body, dict) else {}
-    state_value, reserved = fields.get("connectionState"), fields.get("reserved")
-    if (state_value is not None and not isinstance(state_value, str)) or (
-        reserved is not None and not isinstance(reserved, bool)
+    state_value, reserved, busy = (
+        fields.get("connectionState"),
+        fields.get("reserved"),
+        fields.get("busy"),
+    )
+    if (
+        (state_value is not None and not isinstance(state_value, str))
+        or (reserved is not None and not isinstance(reserved, bool))
+        or (busy is not None and not isinstance(busy, bool))
     ):
-        return web.Response(status=400, text="connectionState: str, reserved: bool")
+        return web.Response(status=400, text="connectionState: str, reserved: bool, busy: bool")
     return _json(
         _ctx(request).state.set_device(
-            request.match_info["deviceId"], connection_state=state_value, reserved=reserved
+            request.match_info["deviceId"],
+            connection_state=state_value,
+            reserved=reserved,
+            busy=busy,
         )
     )
 
@@ -472,7 +525,8 @@ def reset_context(ctx: SimContext) -> None:
 
 
 def make_app(ctx: SimContext) -> web.Application:
-    """The aiohttp application serving the V1 API and the ``/_sim/`` control plane."""
+    """The aiohttp application serving the V1 API, the LivionKeyPad API and the ``/_sim/``
+    control plane."""
     app = web.Application(middlewares=[_counters, _faults, _auth, _errors])
     app[CONTEXT] = ctx
     app[FAULT_HOST] = ctx
@@ -496,6 +550,13 @@ def make_app(ctx: SimContext) -> web.Application:
     add("POST", "/contracts/{id}", update_contract)
     add("DELETE", "/contracts/{id}", delete_contract)
     add("POST", "/contracts/{id}/pincode", regenerate_pincode)
+    add("POST", "/devices/{deviceId}/unlock", unlock)
+    add("GET", "/devices/{deviceId}/accessrights", device_access_rights)
+    add("POST", "/accessrights", create_access_right)
+    add("GET", "/accessrights/{id}", get_access_right)
+    add("POST", "/accessrights/{id}", update_access_right)
+    add("DELETE", "/accessrights/{id}", delete_access_right)
+    add("POST", "/accessrights/{id}/pincode", access_right_pincode)
     add("GET", "/_sim/stats", sim_stats)
     add("GET", "/_sim/faults", sim_get_faults)
     add("POST", "/_sim/faults", sim_set_faults)

@@ -1,8 +1,6 @@
 """Who may log in, the tokens the service issued, and the login throttle.
 
-Assumed (the wire contract leaves it open): every login issues a new token (``forceRefresh`` is
-accepted and changes nothing); the login throttle counts every attempt, failed ones included,
-per email over a sliding window of ``login_window`` seconds.
+What the references leave open is assumed in ``_assumptions``.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import sys
 from collections.abc import AsyncIterator
 
 from ._config import Faults, SimConfig
+from ._iloq import _command as iloq_command
 from ._server import Simulator
 
 __all__ = ["add_arguments", "add_fault_arguments", "faults_from_args", "run", "stop_signal"]
@@ -99,6 +100,10 @@ def add_fault_arguments(parser: argparse.ArgumentParser) -> None:
     faults.add_argument("--drop-after-commit-rate", type=_probability, default=0.0, metavar="P")
     faults.add_argument("--slow-rate", type=_probability, default=0.0, metavar="P")
     faults.add_argument("--slow-seconds", type=_non_negative, default=30.0, metavar="S")
+    # `sim iloq [flags]` runs the iLOQ simulator instead; plain `sim` stays the V1 one.
+    services = parser.add_subparsers(dest="service", metavar="[iloq]")
+    summary = "run the iLOQ 5 Series Public API simulator (for `iloq check`)"
+    iloq_command.add_arguments(services.add_parser("iloq", help=summary, description=summary))
 
 
 def config_from_args(args: argparse.Namespace) -> SimConfig:
@@ -169,6 +174,8 @@ async def _serve(config: SimConfig) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C or SIGTERM; 0 on a clean stop, 2 on a bad configuration."""
+    if getattr(args, "service", None) == "iloq":
+        return iloq_command.run(args)
     try:
         config = config_from_args(args)
     except ValueError as exc:

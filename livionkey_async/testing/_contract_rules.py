@@ -3,33 +3,42 @@
 The rules of the wire contract: contracts on one private key do not overlap, ``start < end``,
 ``start`` in the future, ``contractId`` unique, pincode unique among live contracts.
 
-Assumed (the wire contract leaves it open):
+Answers in Livion's words: an empty body is ``Missing contract parameters``, a device entry
+without ``id`` or ``keyId`` is ``Missing deviceId``/``Missing keyId from parameters``, no devices
+``No devices``; ``POST /contracts/{id}`` answers ``Contract updated``, ``DELETE`` answers
+``Contract deleted successfully`` (and ``Delete contract failed`` for a contract that is not
+there); ``GET /contracts/{id}`` leaves the object id out, as Livion's example does. A contract
+created without ``perm`` or ``freeText`` shows them as ``null``; ``recurrent`` is ``[]`` unless
+schedules were given.
 
-- ``start`` is always required; ``type: "return"`` also needs ``end``; ``perm: true`` stores
-  ``end`` as ``null`` whatever was sent. Pincodes are 4 to 8 digits and unique among an
-  account's live contracts (not deleted, not ended). A deleted contract frees its ``contractId``.
-- ``POST /contracts/{id}`` answers the updated contract; ``DELETE`` answers ``{"success": true}``.
-- A single-device contract's ``tag`` is the device's tag (a string); a multi-device contract's is
-  the list of its devices' tags (the wire contract allows both).
+What the references leave open is assumed in ``_assumptions``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
-from ._assumed_messages import Assumed
+from ._assumptions import Assumed
 from ._config import SimConfig, SimStats
-from ._messages import Msg, SimError
-from ._parse import opt_bool, opt_str, parse_body, parse_date, require, require_str, truthy
-from ._records import Contact, ContractDevice, SimContract
+from ._messages import Ack, Msg, SimError
+from ._parse import (
+    opt_bool,
+    opt_str,
+    parse_body,
+    parse_contacts,
+    parse_date,
+    parse_pincode,
+    parse_recurrent,
+    require,
+    require_str,
+    truthy,
+)
+from ._records import ContractDevice, SimContract
 from ._store import SimStore
-from ._vocabulary import CONTRACT_TYPES, LANGUAGES
-from ._wire import JSONObj
+from ._vocabulary import CONTRACT_TYPES
+from ._wire import JSONObj, Text
 
 __all__ = ["ContractRules"]
-
-_PINCODE = re.compile(r"[0-9]{4,8}")
 
 
 class ContractRules:
@@ -43,54 +52,20 @@ class ContractRules:
     # ------------------------------------------------------------------ reading the body
 
     def _parse_devices(self, account: str, value: object) -> list[ContractDevice]:
+        if value is None or value == []:
+            raise SimError(400, Msg.NO_DEVICES)
         if not isinstance(value, list):
             raise SimError(400, Assumed.malformed("devices"))
-        if not value:
-            raise SimError(400, Msg.NO_DEVICES)
         refs: list[ContractDevice] = []
         for item in value:
             if not isinstance(item, dict):
                 raise SimError(400, Assumed.malformed("devices"))
-            device_id = require_str(item, "id")
+            device_id = require_str(item, "id", Msg.missing("deviceId"))
             key_id = require_str(item, "keyId")
             device = self._store.device(account, device_id)
             self._store.key(device, key_id, Msg.KEY_ID_NOT_FOUND)
             refs.append(ContractDevice(device.device_id, key_id, device.product))
         return refs
-
-    @staticmethod
-    def _parse_contacts(value: object) -> list[Contact]:
-        if not isinstance(value, list):
-            raise SimError(400, Assumed.malformed("contacts"))
-        contacts: list[Contact] = []
-        for item in value:
-            if not isinstance(item, dict):
-                raise SimError(400, Assumed.malformed("contacts"))
-            language = item.get("language", "en-gb")
-            if language is None:
-                language = "en-gb"
-            if language not in LANGUAGES:
-                raise SimError(400, Assumed.BAD_LANGUAGE)
-            contacts.append(
-                Contact(
-                    email=opt_str(item, "email"),
-                    phone_number=opt_str(item, "phoneNumber"),
-                    send_sms=bool(opt_bool(item, "sendSms")),
-                    send_email=bool(opt_bool(item, "sendEmail")),
-                    language=str(language),
-                )
-            )
-        return contacts
-
-    @staticmethod
-    def _parse_pincode(value: object) -> str | None:
-        if value is None or value == "":
-            return None
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str) or not _PINCODE.fullmatch(value):
-            raise SimError(400, Assumed.malformed("pincode"))
-        return value
 
     # ------------------------------------------------------------------ the rules
 
@@ -127,24 +102,23 @@ class ContractRules:
                 if other is not skip and other.overlaps(start, end):
                     raise SimError(400, Msg.OVERLAP)
 
-    def _tag(self, refs: Sequence[ContractDevice]) -> str | list[str]:
-        tags = list(dict.fromkeys(self._store.devices[r.device_id].tag for r in refs))
-        return tags[0] if len(refs) == 1 else tags
+    def _tag(self, refs: Sequence[ContractDevice]) -> list[str]:
+        return list(dict.fromkeys(self._store.devices[r.device_id].tag for r in refs))
 
     # ------------------------------------------------------------------ the routes
 
     def create_contract(self, account: str, body: object) -> JSONObj:
         """``POST /contracts``: answer ``{id, pincode}`` or the documented refusal."""
-        fields = parse_body(body)
+        fields = parse_body(body, Msg.MISSING_CONTRACT_PARAMETERS)
         contract_id = require_str(fields, "contractId")
-        devices_value = require(fields, "devices")
+        devices_value = fields.get("devices")
         start_value = require(fields, "start")
         person = require_str(fields, "person")
         contacts_value = require(fields, "contacts")
         kind = fields.get("type") or "default"
         if kind not in CONTRACT_TYPES:
             raise SimError(400, Assumed.malformed("type"))
-        perm = bool(opt_bool(fields, "perm"))
+        perm = opt_bool(fields, "perm")
         end_value = None if perm else fields.get("end")
         if kind == "return" and not truthy(end_value):
             raise SimError(400, Msg.missing("end"))
@@ -156,9 +130,10 @@ class ContractRules:
             raise SimError(400, Msg.START_BEFORE_END)
         if start <= now - self._config.start_grace:
             raise SimError(400, Msg.START_IN_FUTURE)
-        contacts = self._parse_contacts(contacts_value)
-        wanted_pincode = self._parse_pincode(fields.get("pincode"))
+        contacts = parse_contacts(contacts_value)
+        wanted_pincode = parse_pincode(fields.get("pincode"))
         free_text = opt_str(fields, "freeText")
+        recurrent = parse_recurrent(fields.get("recurrent"))
         refs = self._parse_devices(account, devices_value)
         if store.contract_id_taken(account, contract_id):
             self._stats.duplicate_contract_ids_refused += 1
@@ -179,6 +154,7 @@ class ContractRules:
             free_text=free_text,
             tag=self._tag(refs),
             contract_type=str(kind),
+            recurrent=recurrent,
             created_at=now,
             seq=store.next_seq(),
         )
@@ -187,22 +163,21 @@ class ContractRules:
         return {"id": contract.object_id, "pincode": contract.pincode}
 
     def get_contract(self, account: str, object_id: str) -> JSONObj:
-        return self._store.contract(account, object_id).to_wire()
+        return self._store.contract(account, object_id).to_wire(with_id=False)
 
-    def update_contract(self, account: str, object_id: str, body: object) -> JSONObj:
-        """``POST /contracts/{id}``: ``devices`` required, the rest optional; answers it."""
-        fields = parse_body(body)
+    def update_contract(self, account: str, object_id: str, body: object) -> Text:
+        """``POST /contracts/{id}``: ``devices`` required, the rest optional."""
+        fields = parse_body(body, Msg.MISSING_CONTRACT_PARAMETERS)
         store = self._store
         contract = store.contract(account, object_id)
-        devices_value = require(fields, "devices")
-        refs = self._parse_devices(account, devices_value)
+        refs = self._parse_devices(account, fields.get("devices"))
         now = store.clock()
         start = contract.start
         if truthy(fields.get("start")):
             start = parse_date(fields["start"], "start")
         perm = contract.perm
         if fields.get("perm") is not None:
-            perm = bool(opt_bool(fields, "perm"))
+            perm = opt_bool(fields, "perm")
         end = contract.end
         if "end" in fields:
             end = None if fields["end"] is None else parse_date(fields["end"], "end")
@@ -215,11 +190,14 @@ class ContractRules:
         person = opt_str(fields, "person") or contract.person
         contacts = contract.contacts
         if fields.get("contacts") is not None:
-            contacts = self._parse_contacts(fields["contacts"])
+            contacts = parse_contacts(fields["contacts"])
         free_text = contract.free_text
         if "freeText" in fields:
             free_text = opt_str(fields, "freeText")
-        wanted_pincode = self._parse_pincode(fields.get("pincode"))
+        recurrent = contract.recurrent
+        if fields.get("recurrent") is not None:
+            recurrent = parse_recurrent(fields["recurrent"])
+        wanted_pincode = parse_pincode(fields.get("pincode"))
         self._check_overlap(refs, start, end, contract)
         pincode = contract.pincode
         if wanted_pincode is not None and wanted_pincode != contract.pincode:
@@ -229,22 +207,27 @@ class ContractRules:
         contract.start, contract.end, contract.perm = start, end, perm
         contract.person, contract.contacts, contract.free_text = person, contacts, free_text
         contract.pincode = pincode
+        contract.recurrent = recurrent
         contract.tag = self._tag(refs)
         store.index(contract)
-        return contract.to_wire()
+        return Text(Ack.CONTRACT_UPDATED)
 
     def regenerate_pincode(self, account: str, object_id: str, body: object) -> JSONObj:
-        fields = parse_body(body)
+        fields = parse_body(body, Msg.NO_DEVICES)
         store = self._store
         contract = store.contract(account, object_id)
-        require(fields, "devices")
+        if not truthy(fields.get("devices")):
+            raise SimError(400, Msg.NO_DEVICES)
         pincode = self._pick_pincode(account, store.clock(), None, contract)
         store.unindex(contract)
         contract.pincode = pincode
         store.index(contract)
         return {"pincode": contract.pincode}
 
-    def delete_contract(self, account: str, object_id: str) -> JSONObj:
+    def delete_contract(self, account: str, object_id: str) -> Text:
         store = self._store
+        contract = store.contracts.get(object_id)
+        if contract is None:
+            raise SimError(400, Msg.DELETE_CONTRACT_FAILED)
         store.forget(store.contract(account, object_id))
-        return {"success": True}
+        return Text(Ack.CONTRACT_DELETED)

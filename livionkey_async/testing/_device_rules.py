@@ -3,32 +3,35 @@
 Also the control plane's device switch (offline, reserved), since it only changes what these
 routes answer.
 
-Assumed (the wire contract leaves it open):
+Each route answers with the message Livion documents for it: an unknown device is ``Device
+not found`` on ``GET /devices/{id}``, the lockers and ``opendoor``, ``Device keys not found`` on
+``GET /devices/{id}/keys`` and ``No devices`` on ``GET /devices/{id}/contracts``; a keypad's
+lockers are ``not supported``; ``opendoor`` answers ``Command sent successfuly`` (sic), ``409
+Device is reserved`` on a reserved device, ``Device error`` on a disconnected one and ``Device
+busy`` on a busy one.
 
-- An unknown device answers ``400 Device not found`` here and on ``/contracts``, ``400 no such
-  device`` on ``/keys``. A ``keypad`` or ``key20`` gets the same answers from every V1 key,
-  contract and locker operation (V1 does not serve them), but ``GET /devices/{id}`` still
-  describes them (with no lockers) and ``GET /devices?products=keypad,key20`` lists them.
-- ``pageInfo``: ``start`` is the offset of the first device returned, ``end`` the offset just past
-  the last one (pass it as ``after`` for the next page), ``hasNext`` whether more follow.
-- Locker states: ``lockerWithKey`` (key inside), ``lockerWithoutKey`` (key fetched),
-  ``lockerEmpty`` (no key assigned). ``opendoor`` past the last locker answers ``Locker index is
-  too big``, ``GET .../lockers/{n}`` answers ``404 locker not found``.
-- ``opendoor`` answers ``{"success": true}``; on a reserved device ``409 Device is reserved``, on an
-  offline one ``400 Device error``.
+What the references leave open is assumed in ``_assumptions``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ._assumed_messages import Assumed
-from ._messages import Msg, SimError
+from ._assumptions import Assumed
+from ._messages import Ack, Msg, SimError
 from ._parse import parse_body, parse_count, parse_locker_index
 from ._records import SimDevice
 from ._store import SimStore
 from ._vocabulary import ALL_PRODUCTS, MAX_LIMIT_WITH_LOCKERS, V1_PRODUCTS
-from ._wire import JSONObj, iso
+from ._wire import JSONObj, Text, iso
+
+# The control plane's names for the connection states, and the wire's.
+_STATES = {
+    "connected": "connected",
+    "online": "connected",
+    "disconnected": "disconnected",
+    "offline": "disconnected",
+}
 
 __all__ = ["DeviceRules"]
 
@@ -131,7 +134,7 @@ class DeviceRules:
 
     def device_keys(self, account: str, device_id: str) -> list[JSONObj]:
         store = self._store
-        device = store.device(account, device_id)
+        device = store.device(account, device_id, missing=Msg.DEVICE_KEYS_NOT_FOUND)
         return [
             {
                 "keyId": k.key_id,
@@ -145,55 +148,86 @@ class DeviceRules:
         ]
 
     def device_contracts(self, account: str, device_id: str) -> list[JSONObj]:
-        device = self._store.device(account, device_id)
+        device = self._store.device(account, device_id, missing=Msg.NO_DEVICES)
         return [
             c.to_wire()
             for c in self._store.contracts.values()
             if any(d.device_id == device.device_id for d in c.devices)
         ]
 
+    def _locker_device(self, account: str, device_id: str) -> SimDevice:
+        device = self._store.device(account, device_id, v1=False)
+        if device.product not in V1_PRODUCTS:
+            raise SimError(400, Msg.NOT_SUPPORTED)
+        return device
+
     def device_lockers(self, account: str, device_id: str) -> JSONObj:
-        device = self._store.device(account, device_id)
+        device = self._locker_device(account, device_id)
         return {"deviceId": device.device_id, "lockers": self._lockers_wire(device)}
 
     def device_locker(self, account: str, device_id: str, locker_index: str) -> JSONObj:
-        device = self._store.device(account, device_id)
+        device = self._locker_device(account, device_id)
         index = parse_locker_index(locker_index)
         if index >= device.lockers:
             raise SimError(404, Msg.LOCKER_NOT_FOUND)
         return {"deviceId": device.device_id, "locker": self._locker_wire(device, index)}
 
-    def open_door(self, account: str, device_id: str, body: object) -> JSONObj:
-        device = self._store.device(account, device_id)
+    def open_door(self, account: str, device_id: str, body: object) -> Text:
+        device = self._store.device(account, device_id, v1=False)
         fields = parse_body(body)
+        if device.product not in V1_PRODUCTS:
+            raise SimError(400, Msg.COMMAND_NOT_FOUND)
         if "lockerIndex" not in fields or fields["lockerIndex"] in (None, ""):
-            raise SimError(400, Msg.missing("lockerIndex"))
+            raise SimError(400, Msg.required("lockerIndex"))
         index = parse_locker_index(fields["lockerIndex"])
         if index >= device.lockers:
             raise SimError(400, Msg.LOCKER_INDEX_TOO_BIG_DOOR)
-        if device.reserved:
-            raise SimError(409, Msg.DEVICE_RESERVED)
-        if device.connection_state != "online":
-            raise SimError(400, Msg.DEVICE_ERROR)
-        return {"success": True}
+        check_ready(device)
+        return Text(Ack.COMMAND_SENT)
+
+    def unlock(self, account: str, device_id: str) -> Text:
+        """``POST /devices/{id}/unlock``: open a keypad's lock."""
+        device = self._store.device(account, device_id, v1=False)
+        if device.product != "keypad":
+            raise SimError(400, Msg.COMMAND_NOT_FOUND)
+        check_ready(device)
+        return Text(Ack.COMMAND_SENT)
 
     def set_device(
-        self, device_id: str, *, connection_state: str | None = None, reserved: bool | None = None
+        self,
+        device_id: str,
+        *,
+        connection_state: str | None = None,
+        reserved: bool | None = None,
+        busy: bool | None = None,
     ) -> JSONObj:
-        """Control plane: take a device offline or reserve it (``opendoor`` then fails)."""
+        """Control plane: disconnect, reserve or busy a device (``opendoor`` then fails)."""
         device = self._store.devices.get(device_id)
         if device is None:
             raise SimError(400, Msg.DEVICE_NOT_FOUND)
         if connection_state is not None:
-            if connection_state not in ("online", "offline"):
+            if connection_state not in _STATES:
                 raise SimError(400, Assumed.malformed("connectionState"))
-            device.connection_state = connection_state
+            device.connection_state = _STATES[connection_state]
         if reserved is not None:
             device.reserved = reserved
+        if busy is not None:
+            device.busy = busy
         return {
             "id": device.device_id,
             "product": device.product,
             "account": device.account,
             "connectionState": device.connection_state,
             "reserved": device.reserved,
+            "busy": device.busy,
         }
+
+
+def check_ready(device: SimDevice) -> None:
+    """A command reaches only a connected, free device."""
+    if device.reserved:
+        raise SimError(409, Msg.DEVICE_RESERVED)
+    if device.connection_state != "connected":
+        raise SimError(400, Msg.DEVICE_ERROR)
+    if device.busy:
+        raise SimError(400, Msg.DEVICE_BUSY)

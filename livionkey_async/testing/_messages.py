@@ -1,8 +1,9 @@
-"""The documented failures: every message of the wire contract, verbatim, and the error carrying it.
+"""The documented answers in words: every failure message of Livion's reference, verbatim, the
+error carrying it, and the plain-text success answers.
 
 A client maps the service's plain-text messages to typed errors, so the simulator must send
-exactly the documented text (``spec/livionkey-api-v1.md``); the messages the contract does not
-give are in ``_assumed_messages``.
+exactly the documented text (Livion's ``legacy/apidoc-*/api_data.json`` and ``legacy/README.md``);
+the messages the reference does not give are in ``_assumptions``.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from attrs import define, field
 
 from ._wire import dumps
 
-__all__ = ["Msg", "SimError"]
+__all__ = ["Ack", "Msg", "SimError"]
 
 
 class Msg:
-    """The documented plain-text messages, verbatim from the wire contract."""
+    """The documented plain-text messages, verbatim from Livion's reference (both apidoc files
+    and the legacy README), typos included."""
 
     MISSING_EMAIL = "Missing email from parameters"
     MISSING_PASSWORD = "Missing password from parameters"
@@ -23,6 +25,20 @@ class Msg:
     LOGIN_THROTTLED = "Too many login attempts, try again later"
     NO_TOKEN = "No token provided."
     DEVICE_NOT_FOUND = "Device not found"
+    DEVICE_KEYS_NOT_FOUND = "Device keys not found"
+    NOT_SUPPORTED = "not supported"
+    COMMAND_NOT_FOUND = "Command not found"
+    NOT_A_KEYPAD = "Device is not a keypad"
+    MISSING_CONTRACT_PARAMETERS = "Missing contract parameters"
+    MISSING_ACCESS_RIGHT_PARAMETERS = "Missing accessRight parameters"
+    MISSING_QUERY_PARAMETERS = "Missing query parameters"
+    MISSING_DEVICE_ID_QUERY = "Missing deviceId from query parameters"
+    DELETE_CONTRACT_FAILED = "Delete contract failed"
+    DELETE_ACCESS_RIGHT_FAILED = "Delete accessRight failed"
+    ACCESS_RIGHT_NOT_FOUND = "AccessRight not found"
+    ACCESS_ID_IN_USE = "AccessId already in use"
+    ACCESS_RIGHT_OVERLAP = "Overlapping accessRight existing"
+    ACCESS_RIGHT_PINCODE_USED = "Pincode already used in existing accessRights"
     NO_SUCH_DEVICE = "no such device"
     NO_SUCH_KEY = "no such key"
     KEY_ID_NOT_FOUND = "KeyId not found"
@@ -40,6 +56,7 @@ class Msg:
     LOCKER_INDEX_TOO_BIG_DOOR = "Locker index is too big"
     MALFORMED_LOCKER_INDEX = "malformed locker index"
     DEVICE_ERROR = "Device error"
+    DEVICE_BUSY = "Device busy"
     DEVICE_RESERVED = "Device is reserved"
     LOCKER_NOT_FOUND = "locker not found"
     INTERNAL = "Internal Server Error"
@@ -51,6 +68,20 @@ class Msg:
     @staticmethod
     def required(field_name: str) -> str:
         return f"{field_name} is required"
+
+
+class Ack:
+    """The plain-text success answers: the reference's "Success 200" field and its description
+    (``Key`` + ``updated``), and the typo of ``Command sent successfuly``."""
+
+    KEY_UPDATED = "Key updated"
+    KEY_DELETED = "Key deleted"
+    BACKUP_CODES_UPDATED = "backup codes updated"
+    CONTRACT_UPDATED = "Contract updated"
+    CONTRACT_DELETED = "Contract deleted successfully"
+    ACCESS_RIGHT_UPDATED = "AccessRight updated"
+    ACCESS_RIGHT_DELETED = "AccessRight deleted successfully"
+    COMMAND_SENT = "Command sent successfuly"
 
 
 @define(slots=False)

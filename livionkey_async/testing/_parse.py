@@ -3,10 +3,7 @@
 Every rule module reads its input through these helpers, so the quirks are the same on every
 route. Pure functions.
 
-Assumed (the wire contract leaves it open): missing query parameters answer ``<field> is
-required``; missing body fields ``Missing <field> from parameters``; "missing" follows JavaScript
-truthiness, as the service's ``if (!body.x)`` checks see it (absent, ``null``, ``""``, ``false``
-and ``0`` are missing; ``[]`` is not, so an empty ``devices`` is ``No devices``).
+What the references leave open is assumed in ``_assumptions``.
 """
 
 from __future__ import annotations
@@ -15,22 +12,30 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from ._assumed_messages import Assumed
+from ._assumptions import Assumed
 from ._messages import Msg, SimError
+from ._records import Contact
+from ._vocabulary import LANGUAGES
+from ._wire import JSONObj
 
 __all__ = [
     "opt_bool",
     "opt_str",
     "parse_body",
+    "parse_contacts",
     "parse_count",
     "parse_date",
     "parse_locker_index",
+    "parse_pincode",
+    "parse_recurrent",
     "require",
     "require_str",
     "truthy",
 ]
 
 _DIGITS = re.compile(r"[0-9]+")
+_PINCODE = re.compile(r"[0-9]{4,8}")
+_CLOCK_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 def truthy(value: object) -> bool:
@@ -40,15 +45,17 @@ def truthy(value: object) -> bool:
     return not (isinstance(value, int | float) and not isinstance(value, bool) and value == 0)
 
 
-def require(body: Mapping[str, object], name: str) -> object:
+def require(body: Mapping[str, object], name: str, missing: str | None = None) -> object:
+    """``body[name]``, or ``missing`` (``Missing <name> from parameters`` unless the route
+    documents another message: ``keyId is required``)."""
     value = body.get(name)
     if not truthy(value):
-        raise SimError(400, Msg.missing(name))
+        raise SimError(400, missing or Msg.missing(name))
     return value
 
 
-def require_str(body: Mapping[str, object], name: str) -> str:
-    value = require(body, name)
+def require_str(body: Mapping[str, object], name: str, missing: str | None = None) -> str:
+    value = require(body, name, missing)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str):
@@ -74,11 +81,77 @@ def opt_bool(body: Mapping[str, object], name: str) -> bool | None:
     return value
 
 
-def parse_body(body: object) -> dict[str, object]:
-    """A non-empty JSON object, or ``body is required``."""
+def parse_body(body: object, missing: str = Msg.BODY_REQUIRED) -> dict[str, object]:
+    """A non-empty JSON object, or ``missing`` (``body is required`` unless the route says
+    otherwise: ``Missing contract parameters``)."""
     if not isinstance(body, dict) or not body:
-        raise SimError(400, Msg.BODY_REQUIRED)
+        raise SimError(400, missing)
     return {str(k): v for k, v in body.items()}
+
+
+def parse_contacts(value: object) -> list[Contact]:
+    """``contacts``: ``[{name, email, phoneNumber, sendSms, sendEmail, language}]``, each
+    field optional."""
+    if not isinstance(value, list):
+        raise SimError(400, Assumed.malformed("contacts"))
+    contacts: list[Contact] = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise SimError(400, Assumed.malformed("contacts"))
+        language = item.get("language") or "en-gb"
+        if language not in LANGUAGES:
+            raise SimError(400, Assumed.BAD_LANGUAGE)
+        contacts.append(
+            Contact(
+                name=opt_str(item, "name"),
+                email=opt_str(item, "email"),
+                phone_number=opt_str(item, "phoneNumber"),
+                send_sms=bool(opt_bool(item, "sendSms")),
+                send_email=bool(opt_bool(item, "sendEmail")),
+                language=str(language),
+            )
+        )
+    return contacts
+
+
+def parse_pincode(value: object) -> str | None:
+    """An optional pincode of 4 to 8 digits (a number is read as its digits)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not _PINCODE.fullmatch(value):
+        raise SimError(400, Assumed.malformed("pincode"))
+    return value
+
+
+def parse_recurrent(value: object) -> list[JSONObj]:
+    """``recurrent``: ``[{startTime: "08:00", endTime: "17:00", days: {"0": true, ...}}]``,
+    kept as sent (absent or ``null``: no schedule)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise SimError(400, Assumed.malformed("recurrent"))
+    schedules: list[JSONObj] = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise SimError(400, Assumed.malformed("recurrent"))
+        times = (item.get("startTime"), item.get("endTime"))
+        days = item.get("days")
+        if not all(isinstance(t, str) and _CLOCK_TIME.fullmatch(t) for t in times) or not (
+            isinstance(days, dict)
+            and all(str(d) in "0123456" and len(str(d)) == 1 for d in days)
+            and all(isinstance(on, bool) for on in days.values())
+        ):
+            raise SimError(400, Assumed.malformed("recurrent"))
+        schedules.append(
+            {
+                "startTime": times[0],
+                "endTime": times[1],
+                "days": {str(d): on for d, on in days.items()},
+            }
+        )
+    return schedules
 
 
 def parse_date(value: object, name: str) -> float:

@@ -1,8 +1,11 @@
-"""The simulated service's records: devices, keys, key events and contracts, and their wire views.
+"""The simulated service's records: devices, keys, key events, contracts and keypad access
+rights, and their wire views.
 
 Plain mutable data with the few questions only a record can answer (which locker is free, do two
-contracts overlap) and how each looks on the wire. Who may change them, and how, is in the rule
-modules.
+contracts overlap) and how each looks on the wire: in the shapes of Livion's published examples
+(``perm`` and ``freeText`` as ``null`` when not set, ``recurrent`` as an array, a contact's
+``name`` when given, a key event's ``attachment`` as ``[null]``). Who may change them, and how,
+is in the rule modules.
 """
 
 from __future__ import annotations
@@ -14,7 +17,15 @@ from attrs import define, field, frozen
 from ._vocabulary import LOCKERS
 from ._wire import JSONObj, iso
 
-__all__ = ["Contact", "ContractDevice", "KeyEvent", "SimContract", "SimDevice", "SimKey"]
+__all__ = [
+    "Contact",
+    "ContractDevice",
+    "KeyEvent",
+    "SimAccessRight",
+    "SimContract",
+    "SimDevice",
+    "SimKey",
+]
 
 
 @define(kw_only=True)
@@ -34,21 +45,22 @@ class KeyEvent:
     def to_wire(self) -> JSONObj:
         before: JSONObj | None = None
         if self.action != "key-added":
-            before = {"lockerIndex": str(self.locker_index), "keyId": self.before_key}
+            before = {"lockerIndex": self.locker_index, "keyId": self.before_key}
+        state = "lockerWithKey" if self.after_key else "emptyLocker"
         return {
             "id": self.event_id,
             "timestamp": iso(self.timestamp),
-            "tag": self.tag,
+            "tag": [self.tag],
             "source": "device",
             "sourceId": self.device_id,
             "action": self.action,
             "data": {
                 "before": before,
-                "after": {"lockerIndex": str(self.locker_index), "keyId": self.after_key},
-                "text": self.action.replace("-", " ").capitalize(),
-                "value": None,
+                "after": {"lockerIndex": self.locker_index, "keyId": self.after_key},
+                "text": f'key status: "{state}" => event: "{self.action}"',
+                "value": self.action,
                 "sourceTime": iso(self.timestamp),
-                "attachment": None,
+                "attachment": [None],
             },
         }
 
@@ -77,9 +89,10 @@ class SimDevice:
     product: str
     name: str
     tag: str
-    connection_state: str = "online"
+    connection_state: str = "connected"
     synced_at: float = 0.0
     reserved: bool = False
+    busy: bool = False
     keys: dict[str, SimKey] = field(factory=dict)
 
     @property
@@ -115,13 +128,16 @@ class Contact:
     send_sms: bool = False
     send_email: bool = False
     language: str = "en-gb"
+    name: str | None = None
 
     def to_wire(self) -> JSONObj:
+        named: JSONObj = {} if self.name is None else {"name": self.name}
         return {
+            **named,
             "email": self.email,
             "phoneNumber": self.phone_number,
-            "sendSms": self.send_sms,
             "sendEmail": self.send_email,
+            "sendSms": self.send_sms,
             "language": self.language,
         }
 
@@ -137,12 +153,13 @@ class SimContract:
     pincode: str = field(repr=False)
     start: float
     end: float | None
-    perm: bool
+    perm: bool | None
     person: str = field(repr=False)
     contacts: list[Contact] = field(repr=False)
     free_text: str | None = field(default=None, repr=False)
-    tag: str | list[str] = ""
-    contract_type: str = "default"
+    tag: list[str] = field(factory=list)
+    contract_type: str = "default"  # kept, but no answer of Livion's shows it
+    recurrent: list[JSONObj] = field(factory=list)
     created_at: float = 0.0
     seq: int = 0
 
@@ -154,9 +171,12 @@ class SimContract:
         theirs_end = math.inf if end is None else end
         return self.start < theirs_end and start < mine_end
 
-    def to_wire(self) -> JSONObj:
+    def to_wire(self, *, with_id: bool = True) -> JSONObj:
+        """The contract as listings show it; ``with_id=False`` as ``GET /contracts/{id}`` and
+        ``GET /keys/{id}`` show it (Livion's examples leave the object id out there)."""
+        head: JSONObj = {"id": self.object_id} if with_id else {}
         return {
-            "id": self.object_id,
+            **head,
             "contractId": self.contract_id,
             "keyId": self.devices[0].key_id if self.devices else None,
             "devices": [
@@ -170,6 +190,45 @@ class SimContract:
             "contacts": [c.to_wire() for c in self.contacts],
             "freeText": self.free_text,
             "tag": self.tag,
-            "recurrent": False,
-            "type": self.contract_type,
+            "recurrent": self.recurrent,
+        }
+
+
+@define(kw_only=True)
+class SimAccessRight:
+    """A keypad access right: who may open the keypad's lock with which pincode, and when."""
+
+    object_id: str
+    access_right_id: str
+    account: str
+    device_ids: list[str]
+    pincode: str = field(repr=False)
+    start: float
+    end: float | None
+    perm: bool | None
+    person: str = field(repr=False)
+    contacts: list[Contact] = field(repr=False)
+    free_text: str | None = field(default=None, repr=False)
+    tag: list[str] = field(factory=list)
+    recurrent: list[JSONObj] = field(factory=list)
+
+    def live(self, now: float) -> bool:
+        return self.end is None or self.end > now
+
+    def to_wire(self, *, listing: bool = True) -> JSONObj:
+        """As ``GET /devices/{id}/accessrights`` shows it; ``listing=False`` as
+        ``GET /accessrights/{id}`` does (its example names the reference ``contractId``)."""
+        return {
+            "id": self.object_id,
+            ("accessRightId" if listing else "contractId"): self.access_right_id,
+            "devices": [{"id": device_id} for device_id in self.device_ids],
+            "pincode": self.pincode,
+            "start": iso(self.start),
+            "end": None if self.end is None else iso(self.end),
+            "perm": self.perm,
+            "person": self.person,
+            "contacts": [c.to_wire() for c in self.contacts],
+            "freeText": self.free_text,
+            "tag": self.tag,
+            "recurrent": self.recurrent,
         }

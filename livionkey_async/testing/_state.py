@@ -9,8 +9,9 @@ the contract leaves open are listed in the docstring of the module that makes th
 - ``_auth_rules``: logins, tokens, the login throttle;
 - ``_store``: lookups across accounts;
 - ``_parse``: missing and malformed fields;
-- ``_device_rules``, ``_key_rules``, ``_contract_rules``: each route's answers;
-- ``_assumed_messages``: the messages the contract does not give.
+- ``_device_rules``, ``_key_rules``, ``_contract_rules``, ``_access_right_rules``: each route's
+  answers;
+- ``_assumptions``: every guess where Livion's documents are silent.
 
 Pure, no I/O, deterministic from ``config.seed`` and ``config.clock``.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ._access_right_rules import AccessRightRules
 from ._auth_rules import AuthRules
 from ._config import Clock, SimConfig, SimStats
 from ._contract_rules import ContractRules
@@ -29,7 +31,7 @@ from ._rate_limit import RateDecision, RateLimiter
 from ._records import SimContract, SimDevice
 from ._seed import seed
 from ._store import SimStore
-from ._wire import JSONObj, http_date
+from ._wire import JSONObj, Text, http_date
 
 __all__ = ["SimState"]
 
@@ -47,6 +49,7 @@ class SimState:
         self._devices = DeviceRules(self.store)
         self._keys = KeyRules(self.store)
         self._contracts = ContractRules(self.store, config, self.stats)
+        self._access_rights = AccessRightRules(self.store, config)
         seed(self.store, config)
 
     def reset(self) -> None:
@@ -157,15 +160,24 @@ class SimState:
     def device_locker(self, account: str, device_id: str, locker_index: str) -> JSONObj:
         return self._devices.device_locker(account, device_id, locker_index)
 
-    def open_door(self, account: str, device_id: str, body: object) -> JSONObj:
+    def open_door(self, account: str, device_id: str, body: object) -> Text:
         return self._devices.open_door(account, device_id, body)
 
+    def unlock(self, account: str, device_id: str) -> Text:
+        """``POST /devices/{id}/unlock``: open a keypad's lock."""
+        return self._devices.unlock(account, device_id)
+
     def set_device(
-        self, device_id: str, *, connection_state: str | None = None, reserved: bool | None = None
+        self,
+        device_id: str,
+        *,
+        connection_state: str | None = None,
+        reserved: bool | None = None,
+        busy: bool | None = None,
     ) -> JSONObj:
-        """Control plane: take a device offline or reserve it (``opendoor`` then fails)."""
+        """Control plane: disconnect, reserve or busy a device (``opendoor`` then fails)."""
         return self._devices.set_device(
-            device_id, connection_state=connection_state, reserved=reserved
+            device_id, connection_state=connection_state, reserved=reserved, busy=busy
         )
 
     # ------------------------------------------------------------------ keys
@@ -174,23 +186,23 @@ class SimState:
         """``POST /keys``: hang a new key, in the locker asked for or the first free one."""
         return self._keys.create_key(account, body)
 
-    def update_key(self, account: str, key_id: str, body: object) -> JSONObj:
+    def update_key(self, account: str, key_id: str, body: object) -> Text:
         """``POST /keys/{keyId}``: rename, recode, move or (un)share a key."""
         return self._keys.update_key(account, key_id, body)
 
-    def delete_key(self, account: str, key_id: str, device_id: str | None) -> JSONObj:
+    def delete_key(self, account: str, key_id: str, device_id: str | None) -> Text:
         return self._keys.delete_key(account, key_id, device_id)
 
     def get_key(
         self, account: str, key_id: str, *, device_id: str | None = None, key_status: bool = False
-    ) -> JSONObj:
-        """``GET /keys/{keyId}``: the key (not wrapped in an array) with its contracts."""
+    ) -> list[JSONObj]:
+        """``GET /keys/{keyId}``: the key with its contracts, wrapped in an array."""
         return self._keys.get_key(account, key_id, device_id=device_id, key_status=key_status)
 
     def key_status(self, account: str, key_id: str, device_id: str | None) -> JSONObj:
         return self._keys.key_status(account, key_id, device_id)
 
-    def regenerate_backup_codes(self, account: str, key_id: str, body: object) -> JSONObj:
+    def regenerate_backup_codes(self, account: str, key_id: str, body: object) -> Text:
         return self._keys.regenerate_backup_codes(account, key_id, body)
 
     def key_action(self, device_id: str, key_id: str, action: str) -> JSONObj:
@@ -206,12 +218,32 @@ class SimState:
     def get_contract(self, account: str, object_id: str) -> JSONObj:
         return self._contracts.get_contract(account, object_id)
 
-    def update_contract(self, account: str, object_id: str, body: object) -> JSONObj:
-        """``POST /contracts/{id}``: ``devices`` required, the rest optional; answers it."""
+    def update_contract(self, account: str, object_id: str, body: object) -> Text:
+        """``POST /contracts/{id}``: ``devices`` required, the rest optional."""
         return self._contracts.update_contract(account, object_id, body)
 
     def regenerate_pincode(self, account: str, object_id: str, body: object) -> JSONObj:
         return self._contracts.regenerate_pincode(account, object_id, body)
 
-    def delete_contract(self, account: str, object_id: str) -> JSONObj:
+    def delete_contract(self, account: str, object_id: str) -> Text:
         return self._contracts.delete_contract(account, object_id)
+
+    # ------------------------------------------------------------------ keypad access rights
+
+    def create_access_right(self, account: str, body: object) -> JSONObj:
+        return self._access_rights.create(account, body)
+
+    def get_access_right(self, account: str, object_id: str) -> JSONObj:
+        return self._access_rights.get(account, object_id)
+
+    def update_access_right(self, account: str, object_id: str, body: object) -> Text:
+        return self._access_rights.update(account, object_id, body)
+
+    def regenerate_access_right_pincode(self, account: str, object_id: str, body: object) -> str:
+        return self._access_rights.regenerate_pincode(account, object_id, body)
+
+    def delete_access_right(self, account: str, object_id: str) -> Text:
+        return self._access_rights.delete(account, object_id)
+
+    def device_access_rights(self, account: str, device_id: str) -> list[JSONObj]:
+        return self._access_rights.device_access_rights(account, device_id)

@@ -4,8 +4,7 @@ Every rule module reads and writes through one store, so they all see the same w
 owns the things that must be shared to stay deterministic from the seed: the random generator
 behind object ids, pincodes and backup codes, and the counter behind 401 messages.
 
-Assumed (the wire contract leaves it open): a device or contract that exists but belongs to
-another account answers ``401`` (the contract's "no access to that resource").
+What the references leave open is assumed in ``_assumptions``.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from collections.abc import Iterable
 
 from ._config import Clock
 from ._messages import Msg, SimError
-from ._records import KeyEvent, SimContract, SimDevice, SimKey
+from ._records import KeyEvent, SimAccessRight, SimContract, SimDevice, SimKey
 from ._vocabulary import V1_PRODUCTS
 from ._wire import iso
 
@@ -42,6 +41,8 @@ class SimStore:
         self._by_key: dict[tuple[str, str], dict[str, SimContract]] = {}
         self._by_pincode: dict[tuple[str, str], dict[str, SimContract]] = {}
         self._seq = 0
+        # Keypad access rights, by object id (few: no indexes needed).
+        self.access_rights: dict[str, SimAccessRight] = {}
 
     # ------------------------------------------------------------------ generated values
 
@@ -49,7 +50,8 @@ class SimStore:
         return f"{int(now) & 0xFFFFFFFF:08x}{self.rng.getrandbits(64):016x}"
 
     def backup_codes(self) -> list[str]:
-        return [f"{self.rng.randrange(10**6):06d}" for _ in range(3)]
+        """Two ten-digit codes, as in Livion's examples."""
+        return [f"{self.rng.randrange(10**10):010d}" for _ in range(2)]
 
     def next_seq(self) -> int:
         self._seq += 1

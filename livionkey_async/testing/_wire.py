@@ -1,4 +1,5 @@
-"""The wire's formats: ISO-8601 dates with milliseconds, the login's HTTP-date, compact JSON.
+"""The wire's formats: ISO-8601 dates with milliseconds, the login's HTTP-date, compact JSON,
+and the plain-text acknowledgements many writes answer with.
 
 Every answer the simulator builds writes times and JSON the same way the service does; these
 helpers are that one way.
@@ -10,9 +11,15 @@ import json
 from datetime import UTC, datetime
 from email.utils import formatdate
 
-__all__ = ["JSONObj", "dumps", "http_date", "iso"]
+__all__ = ["JSONObj", "Text", "dumps", "http_date", "iso"]
 
 JSONObj = dict[str, object]
+
+
+class Text(str):
+    """A plain-text answer (``Key updated``), sent as it is rather than as a JSON string."""
+
+    __slots__ = ()
 
 
 def dumps(obj: object) -> str:

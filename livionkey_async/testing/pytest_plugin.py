@@ -7,6 +7,8 @@
 - ``livionkey_v2_sim_config``, ``livionkey_v2_sim``, ``livionkey_v2_client``: the same for API v2
   (a :class:`V2Simulator` and a ``LivionKeyV2Client`` signing as its service account; they need
   the ``v2`` extra).
+- ``livionkey_iloq_sim_config`` / ``livionkey_iloq_sim``: the same pair for the iLOQ simulator
+  (``IloqSimConfig`` / a running ``IloqSimulator``), for the credentials preflight.
 
 The async fixtures need pytest-asyncio; without it this plugin defines nothing, so installing
 livionkey-async never breaks a project's own pytest run. Heavy imports happen inside the fixtures.
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from livionkey_async.v2 import LivionKeyV2Client
 
     from ._config import SimConfig
+    from ._iloq import IloqSimConfig, IloqSimulator
     from ._server import Simulator
     from ._v2 import V2SimConfig, V2Simulator
 
@@ -59,6 +62,23 @@ if HAVE_PYTEST_ASYNCIO:
         config = livionkey_sim.config
         async with LivionKeyClient(config.email, config.password, base_url=livionkey_sim.url) as c:
             yield c
+
+    @pytest.fixture
+    def livionkey_iloq_sim_config() -> IloqSimConfig:
+        """The iLOQ simulator's configuration; override this fixture to change it."""
+        from ._iloq import IloqSimConfig
+
+        return IloqSimConfig()
+
+    @pytest_asyncio.fixture
+    async def livionkey_iloq_sim(
+        livionkey_iloq_sim_config: IloqSimConfig,
+    ) -> AsyncIterator[IloqSimulator]:
+        """An iLOQ simulator on a free loopback port for the duration of one test."""
+        from ._iloq import IloqSimulator
+
+        async with IloqSimulator(livionkey_iloq_sim_config) as sim:
+            yield sim
 
     @pytest.fixture
     def livionkey_v2_sim_config() -> V2SimConfig:

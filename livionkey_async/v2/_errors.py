@@ -81,10 +81,21 @@ def v2_message(body: str, known: Iterable[str] = ()) -> str:
 
 
 def error_from_v2(
-    status: int, body: str, *, retry_after: float | None = None, known: Iterable[str] = ()
+    status: int,
+    body: str,
+    *,
+    retry_after: float | None = None,
+    known: Iterable[str] = (),
+    overrides: Mapping[str, type[LivionKeyError]] | None = None,
 ) -> LivionKeyError:
-    """Map one non-2xx v2 answer to the typed error (the transport's ``error_mapper``)."""
+    """Map one non-2xx v2 answer to the typed error (the transport's ``error_mapper``).
+    ``overrides``: what a message (a lower-case prefix) means on this call, checked first."""
     message = v2_message(body, known)
+    if overrides and status < 500:
+        lowered = message.lower()
+        for prefix, cls in overrides.items():
+            if lowered.startswith(prefix):
+                return cls(message, status=status)
     if status == 429:
         return RateLimitedError(message, status=status, retry_after=retry_after)
     if status >= 500:

@@ -163,7 +163,7 @@ async def test_devices_list_is_what_the_simulator_holds(
     for device in devices:
         assert device.name == held[device.device_id].name
         assert device.tag == (held[device.device_id].tag,)
-        assert device.connection_state == "online"
+        assert device.connection_state == "connected"
         assert device.synced is not None
         assert device.synced.is_synced is True
         assert device.synced.timestamp is not None
@@ -337,7 +337,7 @@ async def test_key_create_update_get_status_backup_codes_delete(
     assert key.shared is True
     assert key.key_code == "654321"
     assert key.backup_codes == tuple(held.backup_codes)
-    assert len(key.backup_codes) == 3
+    assert len(key.backup_codes) == 2
     assert (await client.keys.get("K-100")).device_id == "00001"  # found without deviceId
 
     added = await client.keys.status("K-100", device_id="00001")
@@ -356,9 +356,11 @@ async def test_key_create_update_get_status_backup_codes_delete(
     assert fetched.data.after.key_id is None
 
     old_codes = list(held.backup_codes)
+    requests = sim.stats.requests
     codes = await client.keys.regenerate_backup_codes("K-100", device_id="00001")
-    assert list(codes) == held.backup_codes
+    assert list(codes) == held.backup_codes  # read back: the answer says only "updated"
     assert list(codes) != old_codes
+    assert sim.stats.requests == requests + 2
 
     await client.keys.delete("K-100", device_id="00001")
     assert "K-100" not in device.keys
@@ -370,7 +372,9 @@ async def test_key_get_with_key_status_reports_the_latest_event_on_each_contract
     made = await client.contracts.create(contract("booking-ks"))
     sim.fetch_key("00001", "A0001")
     key = await client.keys.get("A0001", device_id="00001", key_status=True)
-    assert [c.id for c in key.contracts] == [made.id]
+    # Livion's GET /keys/:id example lists the key's contracts without their object ids.
+    assert [(c.id, c.contract_id) for c in key.contracts] == [(None, "booking-ks")]
+    assert made.id is not None
     status = key.contracts[0].key_status
     assert status is not None
     assert status.action == "key-fetched"
@@ -408,7 +412,7 @@ async def test_contract_create_get_update_pincode_find_delete() -> None:
         assert got.pincode == held.pincode
         assert got.free_text == "door code at the desk"
         assert got.tag == (sim.state.devices["00001"].tag,)
-        assert got.type == "default"
+        assert got.type is None  # no answer of Livion's shows it
         assert [(c.email, c.language) for c in got.contacts] == [("john@example.com", "en-gb")]
 
         await client.contracts.update(
@@ -478,14 +482,12 @@ async def test_unknown_device_key_contract_and_locker_are_not_found(
     client: LivionKeyClient,
 ) -> None:
     await fails_with(client.devices.get("99999"), NotFoundError, 400, "Device not found")
-    await fails_with(client.devices.keys("99999"), NotFoundError, 400, "Device not found")
-    await fails_with(client.devices.contracts("99999"), NotFoundError, 400, "Device not found")
+    await fails_with(client.devices.keys("99999"), NotFoundError, 400, "Device keys not found")
+    await fails_with(client.devices.contracts("99999"), NotFoundError, 400, "No devices")
     await fails_with(client.devices.lockers("99999"), NotFoundError, 400, "Device not found")
     await fails_with(client.devices.locker("00001", 30), NotFoundError, 404, "locker not found")
-    await fails_with(
-        client.keys.get("NOPE", device_id="00001"), NotFoundError, 400, "KeyId not found"
-    )
-    await fails_with(client.keys.get("NOPE"), NotFoundError, 400, "KeyId not found")
+    await fails_with(client.keys.get("NOPE", device_id="00001"), NotFoundError, 400, "no such key")
+    await fails_with(client.keys.get("NOPE"), NotFoundError, 400, "no such key")
     await fails_with(
         client.keys.status("NOPE", device_id="00001"), NotFoundError, 400, "no such key"
     )
@@ -493,7 +495,7 @@ async def test_unknown_device_key_contract_and_locker_are_not_found(
         client.keys.update("NOPE", device_id="00001", name="x"), NotFoundError, 400, "no such key"
     )
     await fails_with(
-        client.keys.delete("A0001", device_id="99999"), NotFoundError, 400, "no such device"
+        client.keys.delete("A0001", device_id="99999"), NotFoundError, 400, "no such key"
     )
     await fails_with(
         client.keys.create(NewKey(key_id="K", name="x", device_id="99999")),
@@ -515,7 +517,13 @@ async def test_unknown_device_key_contract_and_locker_are_not_found(
         400,
         "Contract not found",
     )
-    await fails_with(client.contracts.delete(missing), NotFoundError, 400, "Contract not found")
+    # DELETE documents only "Delete contract failed": a look-up tells that it is not there.
+    await fails_with(
+        client.contracts.delete(missing),
+        NotFoundError,
+        400,
+        "Delete contract failed: it does not exist",
+    )
 
 
 async def test_conflicts_land_on_their_classes(sim: Simulator, client: LivionKeyClient) -> None:
@@ -626,8 +634,9 @@ async def test_reserved_or_offline_device_is_busy(sim: Simulator, client: Livion
         "id": "00001",
         "product": "key30",
         "account": "demo@example.com",
-        "connectionState": "online",
+        "connectionState": "connected",
         "reserved": True,
+        "busy": False,
     }
     await fails_with(
         client.devices.open_door("00001", 0), DeviceBusyError, 409, "Device is reserved"
@@ -685,16 +694,21 @@ async def test_a_throttled_login_is_rate_limited_without_waiting_past_max_wait()
         assert client.stats.throttled == 1
 
 
-async def test_key20_and_keypad_are_refused_locally_once_listed(
-    sim: Simulator, client: LivionKeyClient
+@pytest.mark.parametrize("listed_first", ["nothing", "list", "page"])
+async def test_key20_and_keypad_are_refused_locally_whatever_was_listed_first(
+    sim: Simulator, client: LivionKeyClient, listed_first: str
 ) -> None:
-    # Before the client has seen their product, the server answers as for an unknown device.
-    await fails_with(client.devices.keys("00006"), NotFoundError, 400, "Device not found")
-    page = await client.devices.page(products=["keypad", "key20"])
-    assert [(d.device_id, d.product) for d in page.devices] == [
-        ("00005", "keypad"),
-        ("00006", "key20"),
-    ]
+    if listed_first == "list":  # the plain listing shows no product (and no key20 or keypad)
+        assert [d.product for d in await client.devices.list()] == [None] * 4
+    elif listed_first == "page":
+        await client.devices.page(products=["key30"])
+    before = sim.stats.requests
+    # The first refusal costs one account-wide listing (which shows every product), sent once.
+    with pytest.raises(UnsupportedDeviceError):
+        await client.devices.keys("00006")
+    assert sim.stats.requests == before + 1 + (1 if listed_first == "nothing" else 0)
+    assert await client.devices.product("00005") == "keypad"
+    assert await client.devices.product("00006") == "key20"
     before = sim.stats.requests
     key20 = KeyRef("00006", "A0001")
     keypad = KeyRef("00005", "A0001")
@@ -844,7 +858,8 @@ async def test_a_get_survives_injected_5xx_answers() -> None:
             assert len(await client.devices.keys("00001")) == 5
         assert sim.stats.failed >= 1
         assert client.stats.retries == sim.stats.failed
-        assert sim.stats.requests == 1 + 8 + sim.stats.failed
+        # The login, the one listing that taught the client the devices' products, the calls.
+        assert sim.stats.requests == 1 + 1 + 8 + sim.stats.failed
 
 
 async def test_a_get_survives_dropped_connections() -> None:
@@ -896,8 +911,9 @@ async def test_a_contract_post_dropped_after_commit_is_ambiguous_but_exists() ->
 
 
 async def test_a_contract_post_answered_5xx_is_ambiguous_and_not_resent() -> None:
-    config = SimConfig(faults=Faults(fail_rate=1.0, fail_statuses=(503,)))
-    async with running(config) as (sim, client):
+    async with running() as (sim, client):
+        assert await client.devices.product("00001") == "key30"  # learnt before the faults
+        sim.faults.fail_rate, sim.faults.fail_statuses = 1.0, (503,)
         with pytest.raises(AmbiguousOutcomeError) as info:
             await client.contracts.create(contract("booking-503"))
         assert info.value.status == 503
@@ -907,8 +923,9 @@ async def test_a_contract_post_answered_5xx_is_ambiguous_and_not_resent() -> Non
 
 
 async def test_a_slow_contract_post_is_ambiguous_and_committed() -> None:
-    config = SimConfig(faults=Faults(slow_rate=1.0, slow_seconds=1.0))
-    async with running(config, timeout=0.2) as (sim, client):
+    async with running(timeout=0.2) as (sim, client):
+        assert await client.devices.product("00001") == "key30"  # learnt before the faults
+        sim.faults.slow_rate, sim.faults.slow_seconds = 1.0, 1.0
         with pytest.raises(AmbiguousOutcomeError) as info:
             await client.contracts.create(contract("booking-slow"))
         assert info.value.status is None

@@ -84,7 +84,7 @@ async def test_key_actions_and_device_settings(livionkey_sim: Simulator) -> None
     assert unknown_action.status == 404
     assert (unknown_key.status, unknown_key.text) == (400, "no such key")
     assert (keypad.status, keypad.text) == (400, "Device not found")
-    assert device.obj()["connectionState"] == "offline"
+    assert device.obj()["connectionState"] == "disconnected"  # "offline" is an alias
     assert bad_state.status == 400
     assert bad_type.status == 400
     assert livionkey_sim.stats.requests == 0  # the control plane is not counted

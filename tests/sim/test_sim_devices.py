@@ -23,7 +23,7 @@ async def test_devices_without_limit_is_a_plain_array_of_v1_products(
     assert set(synced) == {"timestamp", "isSynced"}
     assert isinstance(synced["timestamp"], str)
     assert synced["timestamp"].endswith("Z")
-    assert first["connectionState"] == "online"
+    assert first["connectionState"] == "connected"  # Livion's word for it
 
 
 async def test_products_filter_lists_keypad_and_key20_only_when_asked(
@@ -146,6 +146,21 @@ async def test_device_keys_shape(livionkey_sim: Simulator) -> None:
     assert keys[0]["shared"] is False
 
 
+# What each route documents for a device it cannot serve: unknown (00404), or not V1's.
+NOT_SERVED = {
+    "keys": {"00005": "Device keys not found", "00006": "Device keys not found"},
+    "contracts": {"00005": "No devices", "00006": "No devices"},
+    "lockers": {"00005": "not supported", "00006": "not supported"},
+    "lockers/0": {"00005": "not supported", "00006": "not supported"},
+}
+UNKNOWN = {
+    "keys": "Device keys not found",
+    "contracts": "No devices",
+    "lockers": "Device not found",
+    "lockers/0": "Device not found",
+}
+
+
 @pytest.mark.parametrize("device_id", ["00005", "00006", "00404"])
 @pytest.mark.parametrize("suffix", ["keys", "contracts", "lockers", "lockers/0"])
 async def test_v1_device_routes_refuse_keypad_key20_and_unknown(
@@ -153,7 +168,8 @@ async def test_v1_device_routes_refuse_keypad_key20_and_unknown(
 ) -> None:
     async with connect(livionkey_sim) as api:
         reply = await api.get(f"/devices/{device_id}/{suffix}")
-    assert (reply.status, reply.text, reply.content_type) == (400, "Device not found", "text/plain")
+    expected = NOT_SERVED[suffix].get(device_id, UNKNOWN[suffix])
+    assert (reply.status, reply.text, reply.content_type) == (400, expected, "text/plain")
 
 
 async def test_lockers_and_one_locker(livionkey_sim: Simulator) -> None:
@@ -191,12 +207,17 @@ async def test_opendoor(livionkey_sim: Simulator) -> None:
         malformed = await api.post("/devices/00001/opendoor", {"lockerIndex": -1})
         await api.post("/_sim/devices/00001", {"reserved": True})
         reserved = await api.post("/devices/00001/opendoor", {"lockerIndex": 3})
-        await api.post("/_sim/devices/00001", {"reserved": False, "connectionState": "offline"})
+        await api.post("/_sim/devices/00001", {"reserved": False, "busy": True})
+        busy = await api.post("/devices/00001/opendoor", {"lockerIndex": 3})
+        await api.post("/_sim/devices/00001", {"busy": False, "connectionState": "disconnected"})
         offline = await api.post("/devices/00001/opendoor", {"lockerIndex": 3})
-    assert (opened.status, opened.obj()) == (200, {"success": True})
+        keypad = await api.post("/devices/00005/opendoor", {"lockerIndex": 0})
+    assert (opened.status, opened.text) == (200, "Command sent successfuly")  # sic
     assert as_text.status == 200
     assert (too_big.status, too_big.text) == (400, "Locker index is too big")
-    assert (missing.status, missing.text) == (400, "Missing lockerIndex from parameters")
+    assert (missing.status, missing.text) == (400, "lockerIndex is required")
+    assert (busy.status, busy.text) == (400, "Device busy")
+    assert (keypad.status, keypad.text) == (400, "Command not found")
     assert (no_body.status, no_body.text) == (400, "body is required")
     assert (malformed.status, malformed.text) == (400, "malformed locker index")
     assert (reserved.status, reserved.text) == (409, "Device is reserved")

@@ -21,7 +21,7 @@ async def test_create_key_takes_first_free_locker_and_answers_int(
         made = await api.post("/keys", {"keyId": "K-1", "keyName": "Van", "deviceId": "00001"})
         listed = (await api.get("/devices/00001/keys")).items()
         status = (await api.get("/keys/K-1/status", deviceId="00001")).obj()
-    assert (made.status, made.obj()) == (200, {"lockerIndex": free[0]})
+    assert (made.status, made.obj()) == (200, {"lockerIndex": free[0]})  # an int, as documented
     assert listed[-1]["keyId"] == "K-1"
     assert listed[-1]["lockerIndex"] == free[0]
     assert status["action"] == "key-added"
@@ -29,7 +29,8 @@ async def test_create_key_takes_first_free_locker_and_answers_int(
     assert status["sourceId"] == "00001"
     data = status["data"]
     assert isinstance(data, dict)
-    assert data["after"] == {"lockerIndex": str(free[0]), "keyId": "K-1"}
+    assert data["after"] == {"lockerIndex": free[0], "keyId": "K-1"}
+    assert data["attachment"] == [None]  # as in Livion's example
 
 
 async def test_create_key_in_chosen_locker_and_its_errors(livionkey_sim: Simulator) -> None:
@@ -67,9 +68,9 @@ async def test_thirty_keys_fill_a_key30() -> None:
     [
         (None, "body is required"),
         ({}, "body is required"),
-        ({"keyName": "a", "deviceId": "00001"}, "Missing keyId from parameters"),
-        ({"keyId": "a", "deviceId": "00001"}, "Missing keyName from parameters"),
-        ({"keyId": "a", "keyName": "a"}, "Missing deviceId from parameters"),
+        ({"keyName": "a", "deviceId": "00001"}, "keyId is required"),
+        ({"keyId": "a", "deviceId": "00001"}, "keyName is required"),
+        ({"keyId": "a", "keyName": "a"}, "deviceId is required"),
         ({"keyId": "a", "keyName": "a", "deviceId": "00404"}, "no such device"),
         ({"keyId": "a", "keyName": "a", "deviceId": "00005"}, "no such device"),
         ({"keyId": "a", "keyName": "a", "deviceId": "00006"}, "no such device"),
@@ -82,10 +83,10 @@ async def test_create_key_errors(livionkey_sim: Simulator, body: object, message
     assert (reply.status, reply.text) == (400, message)
 
 
-async def test_get_key_is_the_object_not_an_array(livionkey_sim: Simulator) -> None:
+async def test_get_key_is_wrapped_in_an_array(livionkey_sim: Simulator) -> None:
     async with connect(livionkey_sim) as api:
-        by_device = (await api.get("/keys/A0002", deviceId="00002")).obj()
-        first_match = (await api.get("/keys/A0002")).obj()
+        [by_device] = (await api.get("/keys/A0002", deviceId="00002")).items()
+        [first_match] = (await api.get("/keys/A0002")).items()
         missing = await api.get("/keys/NOPE")
         missing_on_device = await api.get("/keys/NOPE", deviceId="00001")
     assert set(by_device) == {
@@ -102,8 +103,8 @@ async def test_get_key_is_the_object_not_an_array(livionkey_sim: Simulator) -> N
     assert first_match["deviceId"] == "00001"
     assert isinstance(by_device["keyCode"], str)
     assert len(by_device["keyCode"]) == 6
-    assert (missing.status, missing.text) == (400, "KeyId not found")
-    assert (missing_on_device.status, missing_on_device.text) == (400, "KeyId not found")
+    assert (missing.status, missing.text) == (400, "no such key")
+    assert (missing_on_device.status, missing_on_device.text) == (400, "no such key")
 
 
 async def test_get_key_lists_contracts_with_key_status_when_asked(
@@ -111,13 +112,14 @@ async def test_get_key_lists_contracts_with_key_status_when_asked(
 ) -> None:
     async with connect(livionkey_sim) as api:
         await api.post("/contracts", contract_body("booking-1"))
-        plain = (await api.get("/keys/A0001", deviceId="00001")).obj()
+        [plain] = (await api.get("/keys/A0001", deviceId="00001")).items()
         livionkey_sim.fetch_key("00001", "A0001")
-        with_status = (await api.get("/keys/A0001", deviceId="00001", keyStatus="true")).obj()
+        [with_status] = (await api.get("/keys/A0001", deviceId="00001", keyStatus="true")).items()
     contracts = plain["contracts"]
     assert isinstance(contracts, list)
     assert len(contracts) == 1
     assert contracts[0]["contractId"] == "booking-1"
+    assert "id" not in contracts[0]  # as in Livion's example
     assert "keyStatus" not in contracts[0]
     status_contracts = with_status["contracts"]
     assert isinstance(status_contracts, list)
@@ -132,15 +134,15 @@ async def test_update_key(livionkey_sim: Simulator) -> None:
             "/keys/A0001",
             {"deviceId": "00001", "keyName": "Renamed", "lockerIndex": free[0], "shared": True},
         )
-        after = (await api.get("/keys/A0001", deviceId="00001")).obj()
+        [after] = (await api.get("/keys/A0001", deviceId="00001")).items()
         occupied = await api.post("/keys/A0001", {"deviceId": "00001", "lockerIndex": taken})
         no_device = await api.post("/keys/A0001", {"keyName": "x"})
         no_body = await api.post("/keys/A0001")
         unknown = await api.post("/keys/NOPE", {"deviceId": "00001"})
-    assert moved.obj() == {"lockerIndex": free[0]}
+    assert (moved.status, moved.text) == (200, "Key updated")
     assert (after["keyName"], after["lockerIndex"], after["shared"]) == ("Renamed", free[0], True)
     assert (occupied.status, occupied.text) == (400, "no free lockers")
-    assert (no_device.status, no_device.text) == (400, "Missing deviceId from parameters")
+    assert (no_device.status, no_device.text) == (400, "deviceId is required")
     assert (no_body.status, no_body.text) == (400, "body is required")
     assert (unknown.status, unknown.text) == (400, "no such key")
 
@@ -163,8 +165,8 @@ async def test_delete_key(livionkey_sim: Simulator) -> None:
         deleted = await api.delete("/keys/A0001", deviceId="00001")
         again = await api.delete("/keys/A0001", deviceId="00001")
         keys = (await api.get("/devices/00001/keys")).items()
-    assert (no_device.status, no_device.text) == (400, "deviceId is required")
-    assert (deleted.status, deleted.obj()) == (200, {"success": True})
+    assert (no_device.status, no_device.text) == (400, "Missing deviceId from query parameters")
+    assert (deleted.status, deleted.text) == (200, "Key deleted")
     assert (again.status, again.text) == (400, "no such key")
     assert "A0001" not in {k["keyId"] for k in keys}
 
@@ -185,20 +187,22 @@ async def test_key_status_events_follow_fetch_and_return(livionkey_sim: Simulato
     assert status_out["action"] == "key-fetched"
     data = status_out["data"]
     assert isinstance(data, dict)
-    assert data["before"] == {"lockerIndex": str(locker), "keyId": "A0001"}
-    assert data["after"] == {"lockerIndex": str(locker), "keyId": None}
+    assert data["before"] == {"lockerIndex": locker, "keyId": "A0001"}
+    assert data["after"] == {"lockerIndex": locker, "keyId": None}
     locker_state = one["locker"]
     assert isinstance(locker_state, dict)
     assert locker_state["isKeyInside"] is False
     assert locker_state["state"] == "lockerWithoutKey"
     assert status_back["action"] == "key-returned"
     assert status_late["action"] == "key-not-returned"
-    assert (no_device.status, no_device.text) == (400, "deviceId is required")
+    assert (no_device.status, no_device.text) == (400, "Missing deviceId from query parameters")
     assert (unknown.status, unknown.text) == (400, "no such key")
 
 
 @pytest.mark.parametrize("device_id", ["00404", "00005", "00006"])
-async def test_key_routes_answer_no_such_device(livionkey_sim: Simulator, device_id: str) -> None:
+async def test_key_routes_answer_their_documented_message_for_a_device_they_cannot_serve(
+    livionkey_sim: Simulator, device_id: str
+) -> None:
     async with connect(livionkey_sim) as api:
         replies = [
             await api.post("/keys/A0001", {"deviceId": device_id}),
@@ -207,17 +211,25 @@ async def test_key_routes_answer_no_such_device(livionkey_sim: Simulator, device
             await api.get("/keys/A0001/status", deviceId=device_id),
             await api.post("/keys/A0001/backupcodes", {"deviceId": device_id}),
         ]
-    assert [(r.status, r.text) for r in replies] == [(400, "no such device")] * 5
+    assert [(r.status, r.text) for r in replies] == [
+        (400, "no such device"),
+        (400, "no such key"),
+        (400, "no such key"),
+        (400, "no such key"),
+        (400, "no such device"),
+    ]
 
 
 async def test_regenerate_backup_codes(livionkey_sim: Simulator) -> None:
     async with connect(livionkey_sim) as api:
-        before = (await api.get("/keys/A0001", deviceId="00001")).obj()["backupCodes"]
+        [key] = (await api.get("/keys/A0001", deviceId="00001")).items()
         fresh = await api.post("/keys/A0001/backupcodes", {"deviceId": "00001"})
-        after = (await api.get("/keys/A0001", deviceId="00001")).obj()["backupCodes"]
+        [again] = (await api.get("/keys/A0001", deviceId="00001")).items()
         missing = await api.post("/keys/A0001/backupcodes", {"x": 1})
-    codes = fresh.obj()["backupCodes"]
-    assert isinstance(codes, list)
-    assert len(codes) == 3
-    assert after == codes != before
-    assert (missing.status, missing.text) == (400, "Missing deviceId from parameters")
+    assert (fresh.status, fresh.text) == (200, "backup codes updated")  # not the codes
+    before, after = key["backupCodes"], again["backupCodes"]
+    assert isinstance(after, list)
+    assert len(after) == 2
+    assert all(len(code) == 10 and code.isdigit() for code in after)  # as Livion's examples
+    assert after != before
+    assert (missing.status, missing.text) == (400, "deviceId is required")

@@ -424,3 +424,36 @@ async def test_a_burst_of_401s_for_one_stale_token_logs_in_once(
     assert results == [[]] * 100
     assert len(stale) >= in_flight
     assert len(mocked.requests[("POST", URL(f"{BASE}/auth/login"))]) == 2
+
+
+# -- the token's lifetime, read from expirationTime ---------------------------------------------
+
+
+@pytest.mark.parametrize("past_the_hour", [0.0, 0.4, 1.0, 2.5, 29.0])
+async def test_an_ordinary_expiry_raises_no_warning(
+    clock: FakeClock, caplog: pytest.LogCaptureFixture, past_the_hour: float
+) -> None:
+    # An HTTP-date has whole seconds and the server's clock is not ours: "one hour" reads as up
+    # to a few seconds more. That is an ordinary login, used as the documented hour.
+    login = FakeLogin(clock, lifetime=3600.0 + past_the_hour)
+    holder = holder_for(login, clock)
+    with caplog.at_level("WARNING", logger="livionkey_async.auth"):
+        await holder.token()
+    assert "assuming one hour" not in caplog.text
+    clock.advance(3600 - 30 + 1)  # past the hard margin of the documented hour: a new login
+    await holder.token()
+    assert login.calls == 2
+
+
+@pytest.mark.parametrize("lifetime", [-10.0, 7200.0])
+async def test_a_skewed_expiry_is_reported_once_and_read_as_one_hour(
+    clock: FakeClock, caplog: pytest.LogCaptureFixture, lifetime: float
+) -> None:
+    login = FakeLogin(clock, lifetime=lifetime)
+    holder = holder_for(login, clock)
+    with caplog.at_level("WARNING", logger="livionkey_async.auth"):
+        await holder.token()
+    assert caplog.text.count("assuming one hour") == 1
+    clock.advance(3000)
+    await holder.token()
+    assert login.calls == 1  # valid for the documented hour, not 2 hours nor none

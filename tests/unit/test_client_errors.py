@@ -663,16 +663,19 @@ async def test_v1_operations_on_unsupported_devices_are_refused(
     operation: Callable[[LivionKeyClient, str], Awaitable[object]],
 ) -> None:
     logged_in.get(
-        url("/devices", products=product, limit="50"),
+        url("/devices", products=[product, "key30"], limit="50"),
         payload={
-            "devices": [{"id": "dev-x", "product": product, "name": "Other automat"}],
-            "pageInfo": {"start": 0, "end": 1, "hasNext": False},
+            "devices": [
+                {"id": "dev-x", "product": product, "name": "Other automat"},
+                {"id": "00053", "product": "key30"},
+            ],
+            "pageInfo": {"start": 0, "end": 2, "hasNext": False},
         },
     )
     logged_in.post(re.compile(r".*/(keys|contracts)$"), payload={}, repeat=True)
     logged_in.get(re.compile(r".*/(keys|contracts)(\?.*)?$"), payload=[], repeat=True)
 
-    page = await client.devices.page(products=[product])
+    page = await client.devices.page(products=[product, "key30"])
     assert page.devices[0].product == product
 
     with pytest.raises(UnsupportedDeviceError) as info:
@@ -682,7 +685,7 @@ async def test_v1_operations_on_unsupported_devices_are_refused(
     assert "dev-x" in info.value.message
     assert set(logged_in.requests) == {
         ("POST", url("/auth/login")),
-        ("GET", url("/devices", products=product, limit="50")),
+        ("GET", url("/devices", products=[product, "key30"], limit="50")),
     }
 
 
@@ -690,7 +693,7 @@ async def test_v1_devices_listed_alongside_stay_usable(
     client: LivionKeyClient, logged_in: Any
 ) -> None:
     logged_in.get(
-        url("/devices", products="key30,key20", limit="50"),
+        url("/devices", products=["key30", "key20"], limit="50"),
         payload={
             "devices": [{"id": "dev-x", "product": "key20"}, {"id": "00053", "product": "key30"}],
             "pageInfo": {"start": 0, "end": 2, "hasNext": False},

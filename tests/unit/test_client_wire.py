@@ -22,6 +22,7 @@ from wire_support import (
     FakeTime,
     bearer,
     calls,
+    learn_products,
     login_answer,
     new_client,
     sent_json,
@@ -48,6 +49,7 @@ from livionkey_async import (
     NewContract,
     NewKey,
     PageInfo,
+    Recurrence,
     SyncState,
 )
 
@@ -62,7 +64,7 @@ END_WIRE = "2026-10-03T12:00:00.000Z"
 # -- fakes and helpers ---------------------------------------------------------------------------
 
 
-def only_call(mocked: Any, method: str, path: str, **query: str) -> Any:
+def only_call(mocked: Any, method: str, path: str, **query: str | list[str]) -> Any:
     """The one request sent as ``method path?query``, and proof nothing else but a login was."""
     found = calls(mocked, method, path, **query)
     assert len(found) == 1, f"expected one {method} {url(path, **query)}, sent: {mocked.requests}"
@@ -85,10 +87,16 @@ def mocked() -> Iterator[Any]:
         yield m
 
 
+# The automats these tests use: the client learns their products once (before the first key
+# or contract call), here in the fixture.
+KNOWN_DEVICES = dict.fromkeys(("00053", "00054", "dev 1ä"), "key30")
+
+
 @pytest.fixture
 async def client(fake_time: FakeTime, mocked: Any) -> AsyncIterator[LivionKeyClient]:
     mocked.post(f"{BASE}/auth/login", payload=login_answer(fake_time, TOKEN), repeat=True)
     async with new_client(fake_time) as made:
+        await learn_products(mocked, made, KNOWN_DEVICES)
         yield made
 
 
@@ -133,7 +141,7 @@ CONTRACT_WIRE: dict[str, Any] = {
     ],
     "freeText": "Gate code at the desk",
     "tag": "web",
-    "recurrent": False,
+    "recurrent": [],
     "type": "default",
 }
 CONTRACT = Contract(
@@ -157,7 +165,7 @@ CONTRACT = Contract(
     ),
     free_text="Gate code at the desk",
     tag=("web",),
-    recurrent=False,
+    recurrent=(),
     type="default",
 )
 
@@ -270,18 +278,25 @@ async def test_devices_list_reads_the_unpaged_shape(client: LivionKeyClient, moc
 
 
 async def test_devices_list_with_products(client: LivionKeyClient, mocked: Any) -> None:
-    mocked.get(url("/devices", products="key30,keyX,keypad"), payload=[{"deviceId": "00053"}])
+    products = ["key30", "keyX", "keypad"]
+    mocked.get(url("/devices", products=products), payload=[{"deviceId": "00053"}])
 
-    devices = await client.devices.list(products=["key30", "keyX", "keypad"])
+    devices = await client.devices.list(products=products)
 
-    assert_bearer(only_call(mocked, "GET", "/devices", products="key30,keyX,keypad"))
+    # A repeated parameter: an Express service reads it as the documented String[].
+    assert_bearer(only_call(mocked, "GET", "/devices", products=products))
     assert devices == [Device(device_id="00053")]
 
 
 async def test_devices_page_sends_limit_after_extend_and_products(
     client: LivionKeyClient, mocked: Any
 ) -> None:
-    query = {"products": "key30,keyX", "limit": "10", "after": "20", "extend": "lockers"}
+    query: dict[str, Any] = {
+        "products": ["key30", "keyX"],
+        "limit": "10",
+        "after": "20",
+        "extend": "lockers",
+    }
     mocked.get(
         url("/devices", **query),
         payload={
@@ -449,13 +464,14 @@ async def test_devices_locker(client: LivionKeyClient, mocked: Any) -> None:
 
 
 async def test_devices_open_door(client: LivionKeyClient, mocked: Any) -> None:
-    mocked.post(f"{BASE}/devices/00053/opendoor", payload={"success": True})
+    mocked.post(f"{BASE}/devices/00053/opendoor", body="Command sent successfuly")
 
     await client.devices.open_door("00053", 3)
 
     call = only_call(mocked, "POST", "/devices/00053/opendoor")
     assert_bearer(call)
-    assert sent_json(call) == {"lockerIndex": 3}
+    # The reference types lockerIndex String here.
+    assert sent_json(call) == {"lockerIndex": "3"}
 
 
 async def test_ids_are_escaped_as_one_path_segment(client: LivionKeyClient, mocked: Any) -> None:
@@ -507,7 +523,7 @@ async def test_keys_create_full(client: LivionKeyClient, mocked: Any) -> None:
         "keyName": "Car 1",
         "deviceId": "00053",
         "keyCode": "7391",
-        "lockerIndex": 3,
+        "lockerIndex": "3",
         "checkLockerStatus": True,
         "shared": True,
     }
@@ -530,7 +546,7 @@ async def test_keys_create_minimal_leaves_defaults_out(
 
 
 async def test_keys_update_sends_only_given_fields(client: LivionKeyClient, mocked: Any) -> None:
-    mocked.post(f"{BASE}/keys/A4324", payload={"lockerIndex": 2}, repeat=True)
+    mocked.post(f"{BASE}/keys/A4324", body="Key updated", repeat=True)
 
     await client.keys.update(
         "A4324",
@@ -550,7 +566,7 @@ async def test_keys_update_sends_only_given_fields(client: LivionKeyClient, mock
         "deviceId": "00053",
         "keyName": "Car 2",
         "keyCode": "1234",
-        "lockerIndex": 2,
+        "lockerIndex": "2",
         "checkLockerStatus": False,
         "shared": False,
     }
@@ -631,7 +647,7 @@ async def test_keys_status(client: LivionKeyClient, mocked: Any) -> None:
             text="Key fetched",
             value="3",
             source_time=datetime(2026, 10, 1, 12, 4, 59, 500_000, tzinfo=UTC),
-            attachment=None,
+            attachment=(),
         ),
     )
 
@@ -641,11 +657,10 @@ async def test_keys_status(client: LivionKeyClient, mocked: Any) -> None:
     [
         ({"backupCodes": ["11112222", "33334444"]}, ("11112222", "33334444")),
         (["55556666"], ("55556666",)),
-        ({"success": True}, ()),
     ],
-    ids=["object", "array", "no-codes"],
+    ids=["object", "array"],
 )
-async def test_keys_regenerate_backup_codes(
+async def test_keys_regenerate_backup_codes_answered_with_the_codes(
     client: LivionKeyClient, mocked: Any, answer: Any, expected: tuple[str, ...]
 ) -> None:
     mocked.post(f"{BASE}/keys/A4324/backupcodes", payload=answer)
@@ -656,6 +671,26 @@ async def test_keys_regenerate_backup_codes(
     assert_bearer(call)
     assert sent_json(call) == {"deviceId": "00053"}
     assert codes == expected
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [{"body": "backup codes updated"}, {"body": "Key backup codes updated"}, {"payload": {}}],
+    ids=["documented-text", "text-with-subject", "empty-object"],
+)
+async def test_keys_regenerate_backup_codes_reads_the_new_codes_back(
+    client: LivionKeyClient, mocked: Any, answer: dict[str, Any]
+) -> None:
+    # Livion answers the regeneration with a status text, never the codes: they are read back.
+    mocked.post(f"{BASE}/keys/A4324/backupcodes", **answer)
+    mocked.get(url("/keys/A4324", deviceId="00053"), payload=[KEY_WIRE])
+
+    codes = await client.keys.regenerate_backup_codes("A4324", device_id="00053")
+
+    assert codes == KEY.backup_codes
+    assert "backup" not in " ".join(codes)
+    assert len(calls(mocked, "POST", "/keys/A4324/backupcodes")) == 1
+    assert len(calls(mocked, "GET", "/keys/A4324", deviceId="00053")) == 1
 
 
 # -- contracts -----------------------------------------------------------------------------------
@@ -774,13 +809,24 @@ async def test_contracts_get(client: LivionKeyClient, mocked: Any) -> None:
 async def test_contracts_get_reads_tag_list_and_permanent(
     client: LivionKeyClient, mocked: Any
 ) -> None:
-    wire = {**CONTRACT_WIRE, "tag": ["web", "vip"], "perm": True, "end": None, "recurrent": True}
+    schedule = {"startTime": "08:00", "endTime": "17:00", "days": {"0": False, "1": True}}
+    wire = {
+        **CONTRACT_WIRE,
+        "tag": ["web", "vip"],
+        "perm": True,
+        "end": None,
+        "recurrent": [schedule],
+    }
     mocked.get(f"{BASE}/contracts/65f1d7a0c9e", payload=wire)
 
     contract = await client.contracts.get("65f1d7a0c9e")
 
     assert contract == attrs.evolve(
-        CONTRACT, tag=("web", "vip"), perm=True, end=None, recurrent=True
+        CONTRACT,
+        tag=("web", "vip"),
+        perm=True,
+        end=None,
+        recurrent=(Recurrence(start_time="08:00", end_time="17:00", days={1}),),
     )
 
 

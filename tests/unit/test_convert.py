@@ -20,6 +20,7 @@ from livionkey_async import (
     Locker,
     NewContract,
     NewKey,
+    Recurrence,
     ResponseFormatError,
 )
 from livionkey_async._convert import format_datetime, parse_datetime, structure, unstructure
@@ -239,7 +240,7 @@ def test_update_and_new_key_to_wire() -> None:
         "keyId": "A1",
         "keyName": "Flat",
         "deviceId": "1",
-        "lockerIndex": 0,
+        "lockerIndex": "0",  # the reference types it String in what we send
     }
 
 
@@ -269,10 +270,18 @@ _contacts = st.builds(
     send_sms=st.none() | st.booleans(),
     send_email=st.none() | st.booleans(),
     language=st.none() | st.sampled_from(["fi-fi", "en-gb", "swe-swe", "no-no", "da-da"]),
+    name=st.none() | _text,
+)
+_clock_times = st.from_regex(r"([01][0-9]|2[0-3]):[0-5][0-9]", fullmatch=True)
+_recurrences = st.builds(
+    Recurrence,
+    start_time=_clock_times,
+    end_time=_clock_times,
+    days=st.frozensets(st.integers(min_value=0, max_value=6)),
 )
 _contracts = st.builds(
     Contract,
-    id=_text,
+    id=st.none() | _text,
     contract_id=st.none() | _text,
     keys=st.lists(st.builds(KeyRef, device_id=_text, key_id=_text), max_size=3).map(tuple),
     pincode=st.none() | st.from_regex(r"\d{6}", fullmatch=True),
@@ -283,7 +292,7 @@ _contracts = st.builds(
     contacts=st.lists(_contacts, max_size=2).map(tuple),
     free_text=st.none() | st.text(max_size=20),
     tag=st.lists(_text, max_size=3).map(tuple),
-    recurrent=st.none() | st.booleans(),
+    recurrent=st.lists(_recurrences, max_size=2).map(tuple),
 )
 
 

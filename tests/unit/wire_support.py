@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from email.utils import formatdate
 from typing import Any
 
@@ -43,13 +44,19 @@ class FakeTime:
         await asyncio.sleep(0)
 
 
-def url(path: str, **query: str) -> URL:
-    """The URL aioresponses records a request under (query sorted, as it normalises it)."""
+def url(path: str, **query: str | list[str]) -> URL:
+    """The URL aioresponses records a request under (query sorted, as it normalises it); a
+    list value is a repeated parameter."""
     full = URL(f"{BASE}{path}")
-    return full.with_query(sorted(query.items())) if query else full
+    pairs = [
+        (name, value)
+        for name, values in query.items()
+        for value in ([values] if isinstance(values, str) else values)
+    ]
+    return full.with_query(sorted(pairs)) if pairs else full
 
 
-def calls(mocked: Any, method: str, path: str, **query: str) -> list[Any]:
+def calls(mocked: Any, method: str, path: str, **query: str | list[str]) -> list[Any]:
     """The requests sent as ``method path?query``, oldest first (none: an empty list)."""
     found: list[Any] = mocked.requests.get((method, url(path, **query)), [])
     return found
@@ -83,3 +90,22 @@ def new_client(fake_time: FakeTime, password: str = PASSWORD, **options: Any) ->
         wall_clock=fake_time.wall,
         **options,
     )
+
+
+# The one account-wide listing a client sends to learn its devices' products.
+CATALOGUE = url("/devices", products=["key30", "keyX", "keypad", "key20"], limit="50")
+
+
+async def learn_products(mocked: Any, client: LivionKeyClient, products: Mapping[str, str]) -> None:
+    """Teach ``client`` the products of these devices (answering its one account-wide listing),
+    and leave that listing out of ``mocked.requests`` so tests see only their own calls."""
+    mocked.get(
+        CATALOGUE,
+        payload={
+            "devices": [{"id": d, "product": p} for d, p in products.items()],
+            "pageInfo": {"start": 0, "end": len(products), "hasNext": False},
+        },
+    )
+    first, product = next(iter(products.items()))
+    assert await client.devices.product(first) == product
+    assert mocked.requests.pop(("GET", CATALOGUE))

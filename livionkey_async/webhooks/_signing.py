@@ -1,0 +1,192 @@
+"""Standard Webhooks signatures (API v2 deliveries) and the legacy shared-secret header.
+
+The signed content is ``{webhook-id}.{webhook-timestamp}.{raw body}``, the key is the secret
+without its ``whsec_`` prefix, base64-decoded, and ``webhook-signature`` is a space-separated list
+of ``v1,<base64 HMAC-SHA256>``. Written with ``hmac``/``hashlib`` rather than the
+``standardwebhooks`` package, whose 1.1.0 release decodes the body as UTF-8 text, raises
+``ValueError``/``binascii.Error`` (not its own error) on a malformed signature entry, takes one
+secret, and reads the wall clock with a fixed 5-minute tolerance, so neither a clock nor a
+tolerance can be injected. The tests check that package accepts what :func:`sign` produces.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from .._errors import ValidationError
+from ._errors import WebhookVerificationError
+
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "SignatureHeaders",
+    "decode_secret",
+    "header",
+    "new_message_id",
+    "sign",
+    "verify_api_key",
+    "verify_signature",
+]
+
+DEFAULT_TOLERANCE = 300.0
+"""Seconds a ``webhook-timestamp`` may differ from now, either way (Livion suggests 5 minutes)."""
+
+SignatureHeaders = dict[str, str]
+_PREFIX = "whsec_"
+_ID = re.compile(r"[\x21-\x2d\x2f-\x7e]+")  # printable ASCII, no dot or space
+_TIMESTAMP = re.compile(r"\d{1,12}(?:\.\d+)?", re.ASCII)
+
+Secrets = str | bytes | Sequence[str | bytes]
+
+
+def decode_secret(secret: str | bytes) -> bytes:
+    """The HMAC key of a ``whsec_<base64>`` secret (the prefix is optional; ``bytes`` are taken
+    as the key itself). A secret that is not base64 is a ``ValidationError`` that never shows it."""
+    if isinstance(secret, bytes):
+        key = secret
+    else:
+        text = secret.strip().removeprefix(_PREFIX)
+        try:
+            key = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError("the webhook signing secret is not whsec_<base64>") from None
+    if not key:
+        raise ValidationError("the webhook signing secret is empty")
+    return key
+
+
+def _keys(secret: Secrets) -> list[bytes]:
+    items: Iterable[str | bytes] = (secret,) if isinstance(secret, str | bytes) else secret
+    keys = [decode_secret(item) for item in items]
+    if not keys:
+        raise ValidationError("no webhook signing secret given")
+    return keys
+
+
+def _mac(key: bytes, msg_id: str, timestamp: str, body: bytes) -> bytes:
+    # Headers that were not UTF-8 arrive as surrogate escapes: signed as the bytes they were.
+    prefix = f"{msg_id}.{timestamp}.".encode("utf-8", "surrogateescape")
+    return hmac.new(key, prefix + body, hashlib.sha256).digest()
+
+
+def new_message_id() -> str:
+    """A fresh ``webhook-id``: ``msg_`` and 32 random hex digits."""
+    return f"msg_{secrets.token_hex(16)}"
+
+
+def sign(
+    body: bytes,
+    secret: Secrets,
+    *,
+    msg_id: str | None = None,
+    timestamp: int | None = None,
+    event_type: str | None = None,
+    clock: Callable[[], float] = time.time,
+) -> SignatureHeaders:
+    """The Standard Webhooks headers to send ``body`` with, signed by every secret given.
+
+    ``msg_id``: the delivery's ``webhook-id``, the same on every retry (a fresh one if omitted);
+    ``timestamp``: Unix seconds of this attempt (``clock()`` if omitted); ``event_type`` adds
+    ``webhook-event-type``. Strict in what it sends: an id with a dot or a space is refused.
+    """
+    msg_id = new_message_id() if msg_id is None else msg_id
+    if not _ID.fullmatch(msg_id):
+        raise ValidationError("webhook-id must be non-empty, without dots or whitespace")
+    stamp = str(int(clock()) if timestamp is None else int(timestamp))
+    signatures = " ".join(
+        "v1," + base64.b64encode(_mac(key, msg_id, stamp, body)).decode("ascii")
+        for key in _keys(secret)
+    )
+    headers = {"webhook-id": msg_id, "webhook-timestamp": stamp, "webhook-signature": signatures}
+    if event_type is not None:
+        headers["webhook-event-type"] = event_type
+    return headers
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by case-insensitive name; repeated values (a multidict) joined by a space."""
+    values = [value for key, value in headers.items() if key.lower() == name]
+    return " ".join(values) if values else None
+
+
+def _required(headers: Mapping[str, str], name: str) -> str:
+    value = header(headers, name)
+    if not value:
+        raise WebhookVerificationError(f"missing {name} header", reason="missing-header")
+    return value
+
+
+def verify_signature(
+    body: bytes,
+    headers: Mapping[str, str],
+    secret: Secrets,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    clock: Callable[[], float] = time.time,
+) -> str:
+    """Check a signed delivery; return its ``webhook-id``, or raise
+    :class:`WebhookVerificationError` saying why not (never with the secret).
+
+    ``body`` is the raw request body, exactly as received. ``secret``: one ``whsec_...`` secret
+    or several (any may match); the header may carry several signatures (any may match).
+    ``tolerance``: seconds the timestamp may be off from ``clock()``, either way.
+    """
+    keys = _keys(secret)
+    msg_id = _required(headers, "webhook-id")
+    stamp = _required(headers, "webhook-timestamp")
+    signatures = _required(headers, "webhook-signature")
+    if not _TIMESTAMP.fullmatch(stamp):
+        raise WebhookVerificationError(
+            "webhook-timestamp is not Unix seconds", reason="malformed-timestamp"
+        )
+    sent_at = float(stamp)
+    skew = clock() - sent_at
+    if skew > tolerance:
+        raise WebhookVerificationError(
+            f"webhook-timestamp is {skew:.0f} s old (tolerance {tolerance:.0f} s)", reason="stale"
+        )
+    if -skew > tolerance:
+        raise WebhookVerificationError(
+            f"webhook-timestamp is {-skew:.0f} s in the future (tolerance {tolerance:.0f} s)",
+            reason="future",
+        )
+    expected = [_mac(key, msg_id, stamp, body) for key in keys]
+    for entry in signatures.split():
+        version, _, encoded = entry.partition(",")
+        if version != "v1" or not encoded:
+            continue
+        try:
+            given = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        # Every expected value is compared, so timing says nothing about which secret matched.
+        if sum(hmac.compare_digest(given, mac) for mac in expected):
+            return msg_id
+    raise WebhookVerificationError("no webhook-signature matches", reason="bad-signature")
+
+
+def verify_api_key(
+    headers: Mapping[str, str], api_key: str | Sequence[str], *, header_name: str = "x-api-key"
+) -> None:
+    """Check a legacy delivery's shared-secret header in constant time (any of several keys may
+    match, for rotation); raise :class:`WebhookVerificationError` if it is missing or wrong."""
+    expected = [api_key] if isinstance(api_key, str) else list(api_key)
+    if not expected or not all(expected):
+        raise ValidationError("no webhook api key given")
+    given = header(headers, header_name.lower())
+    if not given:
+        raise WebhookVerificationError(f"missing {header_name} header", reason="missing-header")
+    # Digests of equal length, so the comparison's time says nothing about the key's length.
+    given_digest = _digest(given)
+    if not sum(hmac.compare_digest(given_digest, _digest(key)) for key in expected):
+        raise WebhookVerificationError(f"wrong {header_name}", reason="bad-key")
+
+
+def _digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).digest()
