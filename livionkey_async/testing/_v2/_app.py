@@ -24,6 +24,7 @@ from .._app import (
 )
 from .._config import Faults, SimStats
 from .._wire import JSONObj
+from ._assumptions import Assumed
 from ._automat_rules import AutomatRules
 from ._config import V2SimConfig
 from ._handover import return_key
@@ -86,7 +87,7 @@ def _body(request: web.Request) -> object:
     try:
         return json.loads(raw)
     except ValueError:
-        raise V2SimError(400, "Unexpected token in JSON body") from None
+        raise V2SimError(400, Assumed.BAD_JSON) from None
 
 
 @web.middleware
@@ -105,7 +106,7 @@ async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     decision = ctx.state.rate_check(account)
     if decision is not None and not decision.allowed:
         response: web.StreamResponse = web.json_response(
-            {"statusCode": 429, "message": "ThrottlerException: Too Many Requests"},
+            {"statusCode": 429, "message": Assumed.THROTTLED},
             status=429,
             headers={"Retry-After": str(decision.retry_after)},
         )

@@ -1,11 +1,7 @@
 """The ``/automats`` routes: list, read, change, install, uninstall, replace, send a pincode.
 
-Assumed (Livion does not say): installing a LivionKey20 needs an organization unit with an
-iLOQ API user (its keys live in that iLOQ system), the unit being the one given or the calling
-account's; an installed automat waits for its installer (``waitingForInstall`` with an
-installation pincode) until ``install_delay`` has passed; ``replace`` has no body and gives the
-automat a new hardware id; a pincode that opens nothing answers ``success: false`` with the
-reason ``PINCODE_NOT_FOUND``, an automat not yet active ``AUTOMAT_NOT_ACTIVE``.
+What is assumed (installing, waiting for the installer, ``replace``, ``sendPincode``'s
+answers): ``_assumptions``.
 """
 
 from __future__ import annotations
@@ -13,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .._wire import JSONObj
+from ._assumptions import Assumed
 from ._handover import fetch_by_pincode
 from ._input import Reader, V2SimError, page_of
 from ._records import SimAutomat, SimLocker
@@ -79,9 +76,7 @@ class AutomatRules:
         if group_id is not None:
             state.group(group_id)
         if product == "key20" and unit.iloq_api_user is None:
-            raise V2SimError(
-                400, "The organization unit has no iLOQ API user: a LivionKey20 needs one"
-            )
+            raise V2SimError(400, Assumed.NO_ILOQ_USER)
         automat = SimAutomat(
             id=state.automat_id(),
             name=str(fields["name"]),
@@ -120,9 +115,9 @@ class AutomatRules:
         reader.done()
         assert pincode is not None
         if automat.lifecycle_state != "active":
-            return {"success": False, "reason": "AUTOMAT_NOT_ACTIVE"}
+            return {"success": False, "reason": Assumed.NOT_ACTIVE}
         if fetch_by_pincode(self.state, automat.id, pincode) is None:
-            return {"success": False, "reason": "PINCODE_NOT_FOUND"}
+            return {"success": False, "reason": Assumed.PINCODE_NOT_FOUND}
         return {"success": True, "reason": None}
 
     def cancel_send_pincode(self, automat_id: str, body: object) -> None:

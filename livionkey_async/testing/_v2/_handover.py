@@ -7,6 +7,7 @@ next (be deleted, change its verification) depends on the states these set.
 
 from __future__ import annotations
 
+from ._assumptions import Assumed
 from ._input import V2SimError
 from ._records import FETCHED, RETURNED, ContractKey, SimIloqContract, SimMechanicalContract
 from ._state import V2State
@@ -72,7 +73,7 @@ def return_key(state: V2State, contract: Contract, key_id: str) -> None:
     if automat is not None:
         locker = automat.locker_of(key.id) or automat.free_locker()
         if locker is None:
-            raise V2SimError(409, "No free lockers")
+            raise V2SimError(409, Assumed.NO_FREE_LOCKERS)
         locker.key_id, locker.key_inside = key.id, True
     if isinstance(contract, SimIloqContract):
         state.iloq_keys[key.id].automat_id = key.automat_id

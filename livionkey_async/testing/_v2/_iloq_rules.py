@@ -8,9 +8,7 @@ while a key is fetched and not returned, a FETCH one while some keys are fetched
 wait, a RETURN one while some are returned and others wait (400); an update that makes the
 keys' times clash is a 409.
 
-Assumed: a key is taken for its contract's whole time (another contract may have it before or
-after); the list's ``ongoing``/``ended``/``future`` flags add up (none: every contract); a
-handover needs an active LivionKey20; the messages.
+What is assumed (how long a key is taken, the list's flags, the words): ``_assumptions``.
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ from collections.abc import Mapping
 import attrs
 
 from .._wire import JSONObj
+from ._assumptions import Assumed, Documented
 from ._input import Reader, V2SimError, flag, not_found, page_of, read_contact
 from ._records import (
     FETCHED,
@@ -32,15 +31,7 @@ from ._records import (
 )
 from ._state import V2State
 
-__all__ = ["NO_KEYS", "IloqRules"]
-
-NO_KEYS = "No device(s) with requested number of keys available for the handover"
-OVERLAP = "Overlapping contract"
-IN_USE = {
-    1: "Contract cannot be deleted: a key has been fetched but not yet returned",
-    2: "Contract cannot be deleted: some keys have been fetched while others wait",
-    3: "Contract cannot be deleted: some keys have been returned while others wait",
-}
+__all__ = ["IloqRules"]
 
 
 class IloqRules:
@@ -111,7 +102,7 @@ class IloqRules:
         known = {right["id"] for right in state.access_rights}
         unknown = [r for r in rights or () if r not in known]
         if unknown:
-            raise V2SimError(400, [f"Unknown access right id: {r}" for r in unknown])
+            raise V2SimError(400, [Assumed.unknown_access_right(r) for r in unknown])
         wanted = len(key_ids or ()) if kind == 3 or number is None else number
         if pincodes and len(pincodes) != wanted:
             raise V2SimError(400, ["The amount of pincodes must match the amount of keys"])
@@ -152,7 +143,7 @@ class IloqRules:
             return []
         for automat in automats:
             if automat.product != "key20":
-                raise V2SimError(400, f"Automat {automat.id} is not a LivionKey20 (iLOQ)")
+                raise V2SimError(400, Assumed.not_iloq(automat.id))
         return [a for a in automats if a.lifecycle_state == "active"]
 
     def _free(self, key: SimIloqKey, contract: SimIloqContract) -> bool:
@@ -180,12 +171,12 @@ class IloqRules:
                     if contract.group_id is not None:
                         contract.key_automat_id = automat.id
                     return [ContractKey(key.id, automat.id) for key in free[:wanted]]
-            raise V2SimError(409, NO_KEYS)
+            raise V2SimError(409, Documented.NO_KEYS)
         keys = []
         for key_id in contract.key_ids or ():
             key = state.iloq_keys.get(key_id)
             if key is None or key.automat_id is None or not self._free(key, contract):
-                raise V2SimError(409, NO_KEYS)
+                raise V2SimError(409, Documented.NO_KEYS)
             keys.append(ContractKey(key.id, key.automat_id))
         return keys
 
@@ -198,7 +189,7 @@ class IloqRules:
         for key_id in key_ids:
             key = state.iloq_keys.setdefault(key_id, SimIloqKey(key_id, None))
             if key.automat_id is not None:
-                raise V2SimError(400, f"Key {key_id} is in an automat, not out to be returned")
+                raise V2SimError(400, Assumed.key_in_automat(key_id))
             keys.append(ContractKey(key_id, target))
         return keys
 
@@ -217,7 +208,7 @@ class IloqRules:
             for key in contract.keys:
                 held = self.state.iloq_keys.get(key.id)
                 if not key.in_history and held is not None and not self._free(held, trial):
-                    raise V2SimError(409, OVERLAP)
+                    raise V2SimError(409, Documented.OVERLAP)
         contract.start, contract.end = new_start, new_end
         if contact is not None:
             contract.contact = contact
@@ -236,5 +227,5 @@ class IloqRules:
             returned = [s == RETURNED for s in states]
             refused = any(returned) and not all(returned)
         if refused:
-            raise V2SimError(400, IN_USE[contract.contract_type])
+            raise V2SimError(400, Assumed.ILOQ_IN_USE[contract.contract_type])
         del self.state.iloq_contracts[contract_id]

@@ -1,9 +1,7 @@
 """How the API v2 simulator reads requests and refuses them: NestJS-style JSON errors, a reader
 that collects every problem of a body (as class-validator does), and cursor pagination.
 
-Assumed throughout (Livion does not publish its error bodies): an error is ``{"statusCode",
-"message", "error"}``; validation failures list every problem in ``message``; ``after`` is the
-number of items to skip (as the parameter's description says), sent back as a string.
+What is assumed (the error bodies, what ``after`` is): ``_assumptions``.
 """
 
 from __future__ import annotations

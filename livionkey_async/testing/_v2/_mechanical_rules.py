@@ -7,10 +7,7 @@ automat keys or manual-storage keys, never both; automat keys get a pincode (giv
 contract's ``id`` is the caller's when given; a contract cannot be deleted while a key is
 fetched and not returned; verification cannot change once a key has been fetched.
 
-Assumed: a contract ``id`` already taken is a 409 ("Contract already exists with the same id"),
-and so is a private key already under another contract at an overlapping time ("Overlapping
-contract for key ..."); refusals of the other documented rules are 400s; a key created in an
-automat takes its first free locker (409 "No free lockers" when there is none).
+What is assumed (which refusals are 409s, lockers, the words): ``_assumptions``.
 """
 
 from __future__ import annotations
@@ -18,15 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .._wire import JSONObj
+from ._assumptions import Assumed, Documented
 from ._input import Reader, V2SimError, not_found, page_of, read_contact
 from ._records import FETCHED, ContractKey, SimMechanicalContract, SimMechanicalKey, overlaps
 from ._state import V2State
 
 __all__ = ["MechanicalRules"]
-
-KEY_EXISTS = "Key already exists with the same keyId"
-CONTRACT_EXISTS = "Contract already exists with the same id"
-IN_USE = "Contract cannot be deleted: a key has been fetched but not yet returned"
 
 
 class MechanicalRules:
@@ -84,9 +78,9 @@ class MechanicalRules:
         reader.done()
         assert key_id is not None
         if shared and automat_id is None:
-            raise V2SimError(400, "Only keys stored in a device can be shared")
+            raise V2SimError(400, Assumed.SHARED_NEEDS_AUTOMAT)
         if key_id in state.mechanical_keys:
-            raise V2SimError(409, KEY_EXISTS)
+            raise V2SimError(409, Documented.KEY_EXISTS)
         state.unit(unit)
         key = SimMechanicalKey(
             id=key_id,
@@ -101,7 +95,7 @@ class MechanicalRules:
         if automat_id is not None:
             locker = state.automat(automat_id).free_locker()
             if locker is None:
-                raise V2SimError(409, "No free lockers")
+                raise V2SimError(409, Assumed.NO_FREE_LOCKERS)
             locker.key_id, locker.key_inside = key.id, not key.away
         state.mechanical_keys[key.id] = key
         return key.to_wire()
@@ -120,14 +114,14 @@ class MechanicalRules:
             self._release_locker(key)
             locker = self.state.automat(automat_id).free_locker()
             if locker is None:
-                raise V2SimError(409, "No free lockers")
+                raise V2SimError(409, Assumed.NO_FREE_LOCKERS)
             locker.key_id, locker.key_inside = key.id, not key.away
             key.automat_id, key.manual_storage_info = automat_id, None
         elif manual is not None:
             self._release_locker(key)
             key.automat_id, key.manual_storage_info = None, manual
         if shared and key.automat_id is None:
-            raise V2SimError(400, "Only keys stored in a device can be shared")
+            raise V2SimError(400, Assumed.SHARED_NEEDS_AUTOMAT)
         key.name = name if name is not None else key.name
         key.rfid_hex = rfid if rfid is not None else key.rfid_hex
         key.shared = key.shared if shared is None else shared
@@ -146,7 +140,7 @@ class MechanicalRules:
         reader.done()
         active = [c for c in self.state.mechanical_contracts.values() if self._uses(c, key_id)]
         if active and not cascade:
-            raise V2SimError(400, "The key has active contracts (set deleteActiveContracts)")
+            raise V2SimError(400, Assumed.KEY_HAS_CONTRACTS)
         for contract in active:
             del self.state.mechanical_contracts[contract.id]
         self._release_locker(key)
@@ -191,7 +185,7 @@ class MechanicalRules:
         if end is not None and end <= start:
             raise V2SimError(400, ["end must be after start"])
         if contract_id is not None and contract_id in state.mechanical_contracts:
-            raise V2SimError(409, CONTRACT_EXISTS)
+            raise V2SimError(409, Assumed.CONTRACT_EXISTS)
         contract = SimMechanicalContract(
             id=contract_id or state.uuid(),
             start=start,
@@ -242,9 +236,9 @@ class MechanicalRules:
         for key_id, pincode, automat_id, manual in wanted:
             key = state.mechanical_keys.get(key_id)
             if key is None:
-                raise V2SimError(404, f"Key {key_id} not found")
+                raise V2SimError(404, Assumed.key_not_found(key_id))
             if not key.shared and self._overlapping(contract, key_id):
-                raise V2SimError(409, f"Overlapping contract for key {key_id}")
+                raise V2SimError(409, Assumed.key_overlap(key_id))
             if manual is not None or (automat_id is None and key.automat_id is None):
                 keys.append(
                     ContractKey(key_id, manual_storage_info=manual or key.manual_storage_info)
@@ -257,7 +251,7 @@ class MechanicalRules:
             taken.add(code)
             keys.append(ContractKey(key_id, automat_id=where, pincode=code))
         if len({k.manual_storage_info is None for k in keys}) > 1:
-            raise V2SimError(400, "KeyAutomat and manual storage keys cannot be mixed")
+            raise V2SimError(400, Assumed.MIXED_KEYS)
         return keys
 
     def _overlapping(self, contract: SimMechanicalContract, key_id: str) -> bool:
@@ -284,12 +278,12 @@ class MechanicalRules:
             raise V2SimError(400, ["end must be after start"])
         fetched = any(k.status is not None for k in contract.keys)
         if verification is not None and verification != contract.user_verification and fetched:
-            raise V2SimError(400, "Verification cannot be changed: a key has been fetched")
+            raise V2SimError(400, Assumed.VERIFICATION_LOCKED)
         trial = SimMechanicalContract(contract.id, new_start, new_end, contract.contact, [])
         for key in contract.keys:
             held = self.state.mechanical_keys.get(key.id)
             if held is not None and not held.shared and self._overlapping(trial, key.id):
-                raise V2SimError(409, f"Overlapping contract for key {key.id}")
+                raise V2SimError(409, Assumed.key_overlap(key.id))
         contract.start, contract.end = new_start, new_end
         contract.contact = contact or contract.contact
         contract.user_verification = verification or contract.user_verification
@@ -299,5 +293,5 @@ class MechanicalRules:
     def delete_contract(self, contract_id: str) -> None:
         contract = self.contract(contract_id)
         if any(key.status == FETCHED for key in contract.keys):
-            raise V2SimError(400, IN_USE)
+            raise V2SimError(400, Assumed.MECHANICAL_IN_USE)
         del self.state.mechanical_contracts[contract_id]

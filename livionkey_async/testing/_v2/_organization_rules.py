@@ -1,9 +1,6 @@
 """The ``/groups``, ``/organizationUnits`` and ``/serviceAccounts`` routes.
 
-Assumed (Livion does not say): a device group's members are the automats that list it; deleting
-a group takes it off them; ``type`` 0 (an organization) is refused with 403, as the API keeps it
-for special users; a new service account gets a fresh RSA key, whose private half is answered
-once and never kept; a deleted service account's signatures are refused.
+What is assumed (group members, ``type`` 0, new service accounts' keys): ``_assumptions``.
 """
 
 from __future__ import annotations
@@ -11,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .._wire import JSONObj
+from ._assumptions import Assumed
 from ._input import Reader, V2SimError, not_found, page_of
 from ._keys import new_private_key_pem
 from ._records import SimGroup, SimOrganizationUnit
@@ -101,7 +99,7 @@ class OrganizationRules:
         reader.done()
         assert name is not None
         if kind == 0:
-            raise V2SimError(403, "Only special users can create an organization")
+            raise V2SimError(403, Assumed.ORGANIZATION_FORBIDDEN)
         if parent_id is not None:
             state.unit(parent_id)
         unit = SimOrganizationUnit(

@@ -4,7 +4,8 @@ The URL is rebuilt from the request as received (scheme, the ``Host`` header, th
 target with its query string), the body is the raw bytes received, and the signature must verify
 with the calling service account's public key over ``accountId + timestamp + sha256hex(METHOD +
 URL + body)`` (RSA-SHA256, PKCS#1 v1.5). Written from Livion's documentation, not from the
-client's code, so a test against the simulator proves the client signs what it sends.
+client's code, so a test against the simulator proves the client signs what it sends. What is
+assumed (the URL rebuilt, the tolerance, the words): ``_assumptions``.
 """
 
 from __future__ import annotations
@@ -18,15 +19,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from ._assumptions import Assumed
 from ._input import V2SimError
 from ._state import V2State
 
-__all__ = ["BAD_SIGNATURE", "MISSING", "STALE", "UNKNOWN_ACCOUNT", "verify_request"]
-
-MISSING = "Missing x-service-account-id, x-timestamp or x-signature header"
-UNKNOWN_ACCOUNT = "Unknown service account"
-STALE = "Request timestamp is outside the allowed window"
-BAD_SIGNATURE = "Invalid signature"
+__all__ = ["verify_request"]
 
 
 def verify_request(
@@ -37,14 +34,14 @@ def verify_request(
     timestamp = headers.get("x-timestamp", "")
     signature = headers.get("x-signature", "")
     if not account_id or not timestamp or not signature:
-        raise V2SimError(401, MISSING)
+        raise V2SimError(401, Assumed.MISSING_HEADERS)
     account = state.account(account_id)
     if account is None:
-        raise V2SimError(401, UNKNOWN_ACCOUNT)
+        raise V2SimError(401, Assumed.UNKNOWN_ACCOUNT)
     if not timestamp.isdigit():
-        raise V2SimError(401, STALE)
+        raise V2SimError(401, Assumed.STALE)
     if abs(state.now() * 1000 - int(timestamp)) > state.config.timestamp_tolerance * 1000:
-        raise V2SimError(401, STALE)
+        raise V2SimError(401, Assumed.STALE)
     digest = hashlib.sha256(method.encode() + url.encode() + body).hexdigest()
     try:
         account.public_key.verify(
@@ -54,5 +51,5 @@ def verify_request(
             hashes.SHA256(),
         )
     except (InvalidSignature, binascii.Error, ValueError):
-        raise V2SimError(401, BAD_SIGNATURE) from None
+        raise V2SimError(401, Assumed.BAD_SIGNATURE) from None
     return account_id
