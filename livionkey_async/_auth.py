@@ -1,4 +1,13 @@
-"""The token holder: one login shared by every coroutine of a client.
+"""How a request proves who sends it, and the V1 token holder behind the bearer token.
+
+``Authenticator`` is what the transport asks: V1 sends a bearer token (``BearerAuth`` over a
+``TokenHolder``), API v2 signs every attempt with the service account's key
+(``livionkey_async.v2``). The transport calls ``credential()`` before a request queues (it may log
+in), ``headers()`` just before the bytes leave (inside the connection slot, after the pacer, so a
+signature's timestamp is fresh), and ``refused()`` after a 401 (true: the credential was dropped
+and a fresh one may work, so the request is sent once more).
+
+The token holder: one login shared by every coroutine of a client.
 
 However many coroutines need a token at once, exactly one login is in flight and all of them
 await it. A token is refreshed in the background once it enters the soft margin before its
@@ -15,10 +24,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from yarl import URL
 
 from ._models import LoginResult
 
-__all__ = ["DEFAULT_TOKEN_LIFETIME", "TokenHolder"]
+__all__ = ["DEFAULT_TOKEN_LIFETIME", "Authenticator", "BearerAuth", "TokenHolder"]
 
 log = logging.getLogger("livionkey_async.auth")
 
@@ -147,3 +159,41 @@ class TokenHolder:
         self._hard_at = self._expires_at - hard
         log.debug("logged in: token valid for %.1fs, refresh %.1fs before expiry", lifetime, soft)
         return result.token
+
+
+class Authenticator(Protocol):
+    """One way of authenticating the requests of one client (see the module docstring)."""
+
+    async def credential(self) -> str:
+        """What the request needs before it queues (a valid token; may log in)."""
+        ...
+
+    def headers(self, credential: str, method: str, url: URL, body: bytes | None) -> dict[str, str]:
+        """The headers that authenticate one attempt: ``url`` and ``body`` exactly as sent."""
+        ...
+
+    def refused(self, credential: str) -> bool:
+        """The server answered 401 to ``credential``: whether a fresh one is worth one more try."""
+        ...
+
+
+class BearerAuth:
+    """V1: ``Authorization: Bearer <token>``; a refused token is dropped and the login redone."""
+
+    __slots__ = ("holder",)
+
+    def __init__(self, holder: TokenHolder) -> None:
+        self.holder = holder
+
+    def __repr__(self) -> str:
+        return f"<BearerAuth {self.holder!r}>"
+
+    async def credential(self) -> str:
+        return await self.holder.token()
+
+    def headers(self, credential: str, method: str, url: URL, body: bytes | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {credential}"}
+
+    def refused(self, credential: str) -> bool:
+        self.holder.invalidate(credential)
+        return True

@@ -21,6 +21,7 @@ import attrs
 
 from ._batch_checks import ContractBatchGuard
 from ._errors import (
+    AmbiguousOutcomeError,
     DuplicateContractError,
     DuplicateKeyError,
     LivionKeyError,
@@ -37,7 +38,7 @@ from ._validation import check_id, validate_contract_update, validate_new_contra
 if TYPE_CHECKING:
     from ._client import LivionKeyClient
 
-__all__ = ["Bulk", "BulkProgress", "BulkReport"]
+__all__ = ["Bulk", "BulkProgress", "BulkReport", "BulkRunner", "Job"]
 
 S = TypeVar("S")
 R = TypeVar("R")
@@ -100,8 +101,12 @@ ProgressHook = Callable[[BulkProgress], None]
 
 
 @attrs.frozen
-class _Job(Generic[S, R]):
-    """What distinguishes one bulk operation from another."""
+class Job(Generic[S, R]):
+    """What distinguishes one bulk operation from another.
+
+    ``resume``: how to settle an item a journal shows unknown (a create that may have landed in
+    an earlier run) before doing its ``work``; without it the item is simply worked again.
+    """
 
     check: Callable[[S], Awaitable[None]]
     work: Callable[[S], Awaitable[R | Settled[R]]]
@@ -110,9 +115,145 @@ class _Job(Generic[S, R]):
     # deletes produce nothing to keep).
     object_id: Callable[[R | None], str | None] = lambda _: None
     from_journal: Callable[[dict[str, object]], R | None] = lambda _: None
+    resume: Callable[[S], Awaitable[R | Settled[R]]] | None = None
 
 
-class Bulk:
+class BulkRunner:
+    """The machinery shared by every bulk helper (V1's ``client.bulk`` and API v2's): run a
+    ``Job`` over a source with a journal and progress, into a report or a stream."""
+
+    async def _run(
+        self,
+        job: Job[S, R],
+        source: Source[S],
+        concurrency: int,
+        on_progress: ProgressHook | None,
+        journal_path: str | os.PathLike[str] | None,
+        sink: Callable[[ItemResult[S, R]], Awaitable[None]],
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        journal = Journal(journal_path) if journal_path is not None else None
+        total = len(source) if isinstance(source, list | tuple) else None
+        started = time.monotonic()
+        counts = dict.fromkeys(Outcome, 0)
+
+        async def prepare(index: int, spec: S) -> ItemResult[S, R] | None:
+            if journal is not None:
+                entry = journal.succeeded(job.key(spec))
+                if entry is not None:
+                    value = job.from_journal(entry)
+                    return ItemResult(index, spec, Outcome.SUCCEEDED, result=value, skipped=True)
+            try:
+                await job.check(spec)
+            except LivionKeyError as error:
+                return ItemResult(index, spec, Outcome.FAILED, error=error)
+            return None
+
+        async def emit(item: ItemResult[S, R]) -> None:
+            counts[item.outcome] += 1
+            if journal is not None and not item.skipped:
+                journal.record(
+                    job.key(item.spec),
+                    item.outcome.value,
+                    object_id=job.object_id(item.result),
+                    error=None if item.error is None else type(item.error).__name__,
+                    unknown=isinstance(item.error, AmbiguousOutcomeError),
+                )
+            await sink(item)
+            if on_progress is not None:
+                _call_hook(
+                    on_progress,
+                    BulkProgress(
+                        done=sum(counts.values()),
+                        succeeded=counts[Outcome.SUCCEEDED],
+                        failed=counts[Outcome.FAILED],
+                        not_attempted=counts[Outcome.NOT_ATTEMPTED],
+                        elapsed=time.monotonic() - started,
+                        total=total,
+                        last=item,  # type: ignore[arg-type]
+                    ),
+                )
+
+        work = job.work
+        if journal is not None and job.resume is not None:
+            resume, fresh = job.resume, job.work
+
+            async def work(spec: S) -> R | Settled[R]:
+                # An earlier run left this item unknown: settle that before anything is sent.
+                unsettled = journal is not None and journal.unsettled(job.key(spec))
+                return await (resume if unsettled else fresh)(spec)
+
+        try:
+            await fan_out(source, work=work, emit=emit, concurrency=concurrency, prepare=prepare)
+        finally:
+            if journal is not None:
+                journal.close()
+
+    async def _report(
+        self,
+        job: Job[S, R],
+        source: Source[S],
+        concurrency: int,
+        on_progress: ProgressHook | None,
+        journal: str | os.PathLike[str] | None,
+        report: BulkReport[S, R] | None,
+    ) -> BulkReport[S, R]:
+        # The caller may pass the report in: cancelled, the job re-raises the cancellation (as
+        # asyncio expects), and that report still accounts for every item it reached.
+        report = BulkReport() if report is None else report
+        started = time.monotonic()
+
+        async def sink(item: ItemResult[S, R]) -> None:
+            report.add(item)
+
+        try:
+            await self._run(job, source, concurrency, on_progress, journal, sink)
+        finally:
+            report.elapsed = time.monotonic() - started
+        return report
+
+    async def _stream(
+        self,
+        job: Job[S, R],
+        source: Source[S],
+        concurrency: int,
+        on_progress: ProgressHook | None,
+        journal: str | os.PathLike[str] | None,
+    ) -> AsyncIterator[ItemResult[S, R]]:
+        # A small queue: a slow consumer slows the job down instead of piling up results.
+        queue: asyncio.Queue[ItemResult[S, R] | None] = asyncio.Queue(maxsize=concurrency)
+        consumer_gone = asyncio.Event()
+
+        async def sink(item: ItemResult[S, R]) -> None:
+            # Once the consumer has left, results still reach the journal and on_progress.
+            if not consumer_gone.is_set():
+                await queue.put(item)
+
+        async def produce() -> None:
+            try:
+                await self._run(job, source, concurrency, on_progress, journal, sink)
+            except asyncio.CancelledError:
+                raise
+            except BaseException:
+                await queue.put(None)
+                raise
+            await queue.put(None)
+
+        producer = asyncio.ensure_future(produce())
+        try:
+            while (item := await queue.get()) is not None:
+                yield item
+            await producer  # re-raises a failure of the job itself
+        finally:
+            consumer_gone.set()
+            if not producer.done():
+                producer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await producer
+
+
+class Bulk(BulkRunner):
     """The bulk helpers of one client."""
 
     def __init__(self, client: LivionKeyClient) -> None:
@@ -123,7 +264,7 @@ class Bulk:
 
     # -- contracts -----------------------------------------------------------------------------
 
-    def _contract_job(self, check_batch: bool) -> _Job[NewContract, CreatedContract]:
+    def _contract_job(self, check_batch: bool) -> Job[NewContract, CreatedContract]:
         client = self._client
         guard = ContractBatchGuard(client.devices.keys) if check_batch else None
 
@@ -138,7 +279,7 @@ class Bulk:
             devices = [ref.device_id for ref in spec.keys]
             return await client.contracts.find(spec.contract_id, device_ids=devices)
 
-        return _Job(
+        return Job(
             check=check,
             work=ExactlyOnce(
                 create=client.contracts.create,
@@ -187,7 +328,7 @@ class Bulk:
         job = self._contract_job(check_batch)
         return self._stream(job, specs, concurrency, on_progress, journal)
 
-    def _update_job(self) -> _Job[tuple[str, ContractUpdate], None]:
+    def _update_job(self) -> Job[tuple[str, ContractUpdate], None]:
         client = self._client
 
         async def check(item: tuple[str, ContractUpdate]) -> None:
@@ -198,7 +339,7 @@ class Bulk:
         async def work(item: tuple[str, ContractUpdate]) -> None:
             await client.contracts.update(*item)
 
-        return _Job(
+        return Job(
             check=check,
             work=work,
             key=lambda item: item[0],
@@ -229,7 +370,7 @@ class Bulk:
         """Like ``update_contracts``, but yields each item's result as it finishes."""
         return self._stream(self._update_job(), updates, concurrency, on_progress, journal)
 
-    def _delete_job(self, cancellation: bool) -> _Job[str, None]:
+    def _delete_job(self, cancellation: bool) -> Job[str, None]:
         client = self._client
 
         async def check(contract_id: str) -> None:
@@ -242,7 +383,7 @@ class Bulk:
                 return Settled(None, outcome=Outcome.SUCCEEDED)
             return None
 
-        return _Job(
+        return Job(
             check=check,
             work=work,
             key=lambda contract_id: contract_id,
@@ -277,7 +418,7 @@ class Bulk:
 
     # -- keys ----------------------------------------------------------------------------------
 
-    def _key_job(self) -> _Job[NewKey, CreatedKey]:
+    def _key_job(self) -> Job[NewKey, CreatedKey]:
         client = self._client
         seen: set[tuple[str, str]] = set()
 
@@ -294,7 +435,7 @@ class Bulk:
             except NotFoundError:
                 return None
 
-        return _Job(
+        return Job(
             check=check,
             work=ExactlyOnce(
                 create=client.keys.create,
@@ -331,130 +472,6 @@ class Bulk:
     ) -> AsyncIterator[ItemResult[NewKey, CreatedKey]]:
         """Like ``create_keys``, but yields each item's result as it finishes."""
         return self._stream(self._key_job(), specs, concurrency, on_progress, journal)
-
-    # -- the machinery shared by every helper --------------------------------------------------
-
-    async def _run(
-        self,
-        job: _Job[S, R],
-        source: Source[S],
-        concurrency: int,
-        on_progress: ProgressHook | None,
-        journal_path: str | os.PathLike[str] | None,
-        sink: Callable[[ItemResult[S, R]], Awaitable[None]],
-    ) -> None:
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
-        journal = Journal(journal_path) if journal_path is not None else None
-        total = len(source) if isinstance(source, list | tuple) else None
-        started = time.monotonic()
-        counts = dict.fromkeys(Outcome, 0)
-
-        async def prepare(index: int, spec: S) -> ItemResult[S, R] | None:
-            if journal is not None:
-                entry = journal.succeeded(job.key(spec))
-                if entry is not None:
-                    value = job.from_journal(entry)
-                    return ItemResult(index, spec, Outcome.SUCCEEDED, result=value, skipped=True)
-            try:
-                await job.check(spec)
-            except LivionKeyError as error:
-                return ItemResult(index, spec, Outcome.FAILED, error=error)
-            return None
-
-        async def emit(item: ItemResult[S, R]) -> None:
-            counts[item.outcome] += 1
-            if journal is not None and not item.skipped:
-                journal.record(
-                    job.key(item.spec),
-                    item.outcome.value,
-                    object_id=job.object_id(item.result),
-                    error=None if item.error is None else type(item.error).__name__,
-                )
-            await sink(item)
-            if on_progress is not None:
-                _call_hook(
-                    on_progress,
-                    BulkProgress(
-                        done=sum(counts.values()),
-                        succeeded=counts[Outcome.SUCCEEDED],
-                        failed=counts[Outcome.FAILED],
-                        not_attempted=counts[Outcome.NOT_ATTEMPTED],
-                        elapsed=time.monotonic() - started,
-                        total=total,
-                        last=item,  # type: ignore[arg-type]
-                    ),
-                )
-
-        try:
-            await fan_out(
-                source, work=job.work, emit=emit, concurrency=concurrency, prepare=prepare
-            )
-        finally:
-            if journal is not None:
-                journal.close()
-
-    async def _report(
-        self,
-        job: _Job[S, R],
-        source: Source[S],
-        concurrency: int,
-        on_progress: ProgressHook | None,
-        journal: str | os.PathLike[str] | None,
-        report: BulkReport[S, R] | None,
-    ) -> BulkReport[S, R]:
-        # The caller may pass the report in: cancelled, the job re-raises the cancellation (as
-        # asyncio expects), and that report still accounts for every item it reached.
-        report = BulkReport() if report is None else report
-        started = time.monotonic()
-
-        async def sink(item: ItemResult[S, R]) -> None:
-            report.add(item)
-
-        try:
-            await self._run(job, source, concurrency, on_progress, journal, sink)
-        finally:
-            report.elapsed = time.monotonic() - started
-        return report
-
-    async def _stream(
-        self,
-        job: _Job[S, R],
-        source: Source[S],
-        concurrency: int,
-        on_progress: ProgressHook | None,
-        journal: str | os.PathLike[str] | None,
-    ) -> AsyncIterator[ItemResult[S, R]]:
-        # A small queue: a slow consumer slows the job down instead of piling up results.
-        queue: asyncio.Queue[ItemResult[S, R] | None] = asyncio.Queue(maxsize=concurrency)
-        consumer_gone = asyncio.Event()
-
-        async def sink(item: ItemResult[S, R]) -> None:
-            # Once the consumer has left, results still reach the journal and on_progress.
-            if not consumer_gone.is_set():
-                await queue.put(item)
-
-        async def produce() -> None:
-            try:
-                await self._run(job, source, concurrency, on_progress, journal, sink)
-            except asyncio.CancelledError:
-                raise
-            except BaseException:
-                await queue.put(None)
-                raise
-            await queue.put(None)
-
-        producer = asyncio.ensure_future(produce())
-        try:
-            while (item := await queue.get()) is not None:
-                yield item
-            await producer  # re-raises a failure of the job itself
-        finally:
-            consumer_gone.set()
-            if not producer.done():
-                producer.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await producer
 
 
 def _created_contract(found: Contract) -> CreatedContract:

@@ -1,8 +1,14 @@
-"""The ``livionkey-async`` command line: one subcommand per job, dispatched by argparse."""
+"""The ``livionkey-async`` command line: one subcommand per job, dispatched by argparse.
+
+``--api v2`` (or, for the commands that take credentials, ``LIVIONKEY_SERVICE_ACCOUNT_ID`` in the
+environment) selects the API v2 command set of ``livionkey_async.v2._cli``, imported only then.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Callable, Sequence
 
 from . import _cli_ops, _demo
@@ -32,19 +38,68 @@ COMMANDS: dict[str, tuple[str, Command]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _add_api_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--api",
+        choices=("v1", "v2"),
+        default="v1",
+        help="the LivionKey API: v1 (default) or v2 (service account, LivionKey20)",
+    )
+
+
+def build_parser(
+    commands_of: dict[str, tuple[str, Command]] | None = None,
+) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="livionkey-async", description="An asyncio client and simulator for LivionKey API V1."
+        prog="livionkey-async", description="An asyncio client and simulator for LivionKey."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (summary, (add_arguments, _)) in COMMANDS.items():
-        add_arguments(commands.add_parser(name, help=summary, description=summary))
+    for name, (summary, (add_arguments, _)) in (commands_of or COMMANDS).items():
+        sub = commands.add_parser(name, help=summary, description=summary)
+        add_arguments(sub)
+        if commands_of is not None or name in V2_TWINS:
+            _add_api_argument(sub)
     return parser
 
 
+# Commands only API v2 has (chosen without --api), and the ones that take credentials (v2 when
+# LIVIONKEY_SERVICE_ACCOUNT_ID is set and --api is not given). sim and demo stay V1 by default.
+# V2_TWINS: the V1 commands with an API v2 twin, the ones that take --api.
+V2_ONLY_COMMANDS = frozenset({"automats", "access-rights"})
+CREDENTIAL_COMMANDS = frozenset({"contracts", "contract", "bulk"})
+V2_TWINS = CREDENTIAL_COMMANDS | {"sim", "demo"}
+
+
+def _api(argv: Sequence[str]) -> str:
+    """``v2`` when ``--api v2`` is given, or when the command needs it or credentials say so."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--api", choices=("v1", "v2"))
+    pre.add_argument("command", nargs="?")
+    known, _ = pre.parse_known_args(argv)
+    if known.api is not None:
+        return str(known.api)
+    if known.command in V2_ONLY_COMMANDS:
+        return "v2"
+    if known.command in CREDENTIAL_COMMANDS and os.environ.get("LIVIONKEY_SERVICE_ACCOUNT_ID"):
+        return "v2"
+    return "v1"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    _, (_, run) = COMMANDS[args.command]
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands_of = COMMANDS
+    if _api(argv) == "v2":
+        try:
+            from .v2._cli import COMMANDS as V2_COMMANDS
+        except ImportError:
+            print("API v2 needs the v2 extra: pip install 'livionkey-async[v2]'", file=sys.stderr)
+            return 2
+
+        commands_of = {
+            name: (summary, (add, run)) for name, (summary, add, run) in V2_COMMANDS.items()
+        }
+    args = build_parser(commands_of).parse_args(argv)
+    _, (_, run) = commands_of[args.command]
     return run(args)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -46,16 +46,22 @@ def error_name(error: object) -> str:
 SECRET_FIELDS = frozenset({"pincode", "keyCode", "backupCodes"})
 
 
-def print_json(value: object) -> None:
-    """Models, lists of models or plain data, as indented JSON on stdout, secrets left out."""
-    print(json.dumps(_without_secrets(unstructure(value)), indent=2, default=str))
+def print_json(
+    value: object,
+    *,
+    to_wire: Callable[[object], Any] = unstructure,
+    secrets: frozenset[str] = SECRET_FIELDS,
+) -> None:
+    """Models, lists of models or plain data, as indented JSON on stdout, secrets left out
+    (``to_wire``/``secrets``: another API's converter and secret fields, API v2's)."""
+    print(json.dumps(_without_secrets(to_wire(value), secrets), indent=2, default=str))
 
 
-def _without_secrets(data: Any) -> Any:
+def _without_secrets(data: Any, secrets: frozenset[str]) -> Any:
     if isinstance(data, dict):
-        return {k: _without_secrets(v) for k, v in data.items() if k not in SECRET_FIELDS}
+        return {k: _without_secrets(v, secrets) for k, v in data.items() if k not in secrets}
     if isinstance(data, list):
-        return [_without_secrets(item) for item in data]
+        return [_without_secrets(item, secrets) for item in data]
     return data
 
 

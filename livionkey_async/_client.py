@@ -18,7 +18,7 @@ import aiohttp
 from yarl import URL
 
 from ._assumptions import DEFAULT_BASE_URL
-from ._auth import TokenHolder
+from ._auth import BearerAuth, TokenHolder
 from ._bulk import Bulk
 from ._contracts import Contracts
 from ._convert import structure
@@ -32,10 +32,10 @@ from ._retry_budget import RetryBudget
 from ._stats import ClientStats, Counters, RequestEvent
 from ._transport import Call, Transport
 
-__all__ = ["LivionKeyClient"]
+__all__ = ["LivionKeyClient", "check_options", "checked_base_url", "stats_snapshot"]
 
 
-def _checked_base_url(base_url: str, allow_insecure: bool) -> URL:
+def checked_base_url(base_url: str, allow_insecure: bool) -> URL:
     url = URL(base_url)
     if url.scheme not in ("https", "http") or not url.host:
         raise ValidationError(f"base_url must be an http(s) URL, not {base_url!r}")
@@ -46,6 +46,42 @@ def _checked_base_url(base_url: str, allow_insecure: bool) -> URL:
         )
     path = url.path if url.path.endswith("/") else url.path + "/"
     return url.with_path(path).with_query(None).with_fragment(None)
+
+
+def check_options(
+    *,
+    rate_limit: float | None,
+    max_connections: int,
+    timeout: float,
+    max_attempts: int,
+    max_throttled_attempts: int,
+) -> None:
+    """The pipeline options every client takes, checked the same way."""
+    if rate_limit is not None and rate_limit <= 0:
+        raise ValidationError("rate_limit must be positive (or None to discover it)")
+    if max_connections < 1:
+        raise ValidationError("max_connections must be at least 1")
+    if timeout <= 0:
+        raise ValidationError("timeout must be positive")
+    if max_attempts < 1 or max_throttled_attempts < 1:
+        raise ValidationError("max_attempts and max_throttled_attempts must be at least 1")
+
+
+def stats_snapshot(counters: Counters, pacer: Pacer) -> ClientStats:
+    """What a client has done so far, read at once from its counters and its pacer."""
+    return ClientStats(
+        requests=counters.requests,
+        logins=counters.logins,
+        retries=counters.retries,
+        throttled=counters.throttled,
+        unauthorized=counters.unauthorized,
+        failures=counters.failures,
+        in_flight=counters.in_flight,
+        max_in_flight=counters.max_in_flight,
+        current_rate=pacer.rate,
+        paused_seconds=pacer.paused_seconds,
+        congestion_events=pacer.congestion_events,
+    )
 
 
 def _is_loopback(host: str) -> bool:
@@ -92,21 +128,20 @@ class LivionKeyClient:
     ) -> None:
         if not email or not password:
             raise ValidationError("email and password are required")
-        if rate_limit is not None and rate_limit <= 0:
-            raise ValidationError("rate_limit must be positive (or None to discover it)")
-        if max_connections < 1:
-            raise ValidationError("max_connections must be at least 1")
-        if timeout <= 0:
-            raise ValidationError("timeout must be positive")
-        if max_attempts < 1 or max_throttled_attempts < 1:
-            raise ValidationError("max_attempts and max_throttled_attempts must be at least 1")
+        check_options(
+            rate_limit=rate_limit,
+            max_connections=max_connections,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            max_throttled_attempts=max_throttled_attempts,
+        )
         self._email = email
         self.__password = password
         self._sleep = sleep
         self._counters = Counters()
         self._pacer = Pacer(rate_limit=rate_limit, max_wait=max_wait, clock=clock, sleep=sleep)
         self._transport = Transport(
-            base_url=_checked_base_url(base_url, allow_insecure),
+            base_url=checked_base_url(base_url, allow_insecure),
             pacer=self._pacer,
             budget=RetryBudget(),
             counters=self._counters,
@@ -124,7 +159,7 @@ class LivionKeyClient:
         self._auth = TokenHolder(
             self._login, refresh_margin=refresh_margin, clock=clock, wall_clock=wall_clock
         )
-        self._transport.auth = self._auth
+        self._transport.auth = BearerAuth(self._auth)
         self._transport.secrets = lambda: (password, *self._auth.secrets())
         self.devices = Devices(self._transport, clock=clock)
         self.keys = Keys(self._transport, self.devices)
@@ -142,20 +177,7 @@ class LivionKeyClient:
     @property
     def stats(self) -> ClientStats:
         """A snapshot of what this client has done: requests, logins, retries, 429s, pacing."""
-        c = self._counters
-        return ClientStats(
-            requests=c.requests,
-            logins=c.logins,
-            retries=c.retries,
-            throttled=c.throttled,
-            unauthorized=c.unauthorized,
-            failures=c.failures,
-            in_flight=c.in_flight,
-            max_in_flight=c.max_in_flight,
-            current_rate=self._pacer.rate,
-            paused_seconds=self._pacer.paused_seconds,
-            congestion_events=self._pacer.congestion_events,
-        )
+        return stats_snapshot(self._counters, self._pacer)
 
     async def __aenter__(self) -> Self:
         self._transport.open()

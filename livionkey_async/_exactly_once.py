@@ -8,6 +8,10 @@ also an overlap or a pincode clash with the copy that landed late) is settled th
 so is "already in use" on a first attempt, so a rerun of a job that partly succeeded is a
 success, not a duplicate. The server's uniqueness of ``contractId`` (and ``keyId``) is what makes
 this safe when the first request lands after the look-up.
+
+Where the server keeps no reference of the caller's (API v2's iLOQ key contracts), nothing makes
+a resend safe: with ``resend=False`` a create whose outcome is unknown is looked up (the best
+settlement there is) and, when not found, reported as unknown rather than sent again.
 """
 
 from __future__ import annotations
@@ -69,8 +73,9 @@ class ExactlyOnce(Generic[S, R, F]):
 
     ``create`` sends it; ``lookup`` finds it by the caller's reference (``None`` when absent);
     ``matches`` tells whether what was found is this spec; ``result_of`` turns what was found
-    into what a create answers; ``duplicate`` is the error for "the reference is taken"; ``name``
-    names an item in messages.
+    into what a create answers; ``duplicate`` is the error for "the reference is taken" (``None``:
+    there is no reference, so no refusal means that); ``name`` names an item in messages;
+    ``resend=False`` never sends a create again once one may have landed.
     """
 
     def __init__(
@@ -80,9 +85,10 @@ class ExactlyOnce(Generic[S, R, F]):
         lookup: Callable[[S], Awaitable[F | None]],
         matches: Callable[[F, S], bool],
         result_of: Callable[[F], R],
-        duplicate: type[ConflictError],
+        duplicate: type[ConflictError] | None,
         name: Callable[[S], str],
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        resend: bool = True,
     ) -> None:
         self._create = create
         self._lookup = lookup
@@ -91,6 +97,7 @@ class ExactlyOnce(Generic[S, R, F]):
         self._duplicate = duplicate
         self._name = name
         self._sleep = sleep
+        self._resend = resend
 
     async def __call__(self, spec: S) -> R | Settled[R]:
         try:
@@ -107,7 +114,8 @@ class ExactlyOnce(Generic[S, R, F]):
                 log.debug("%s: outcome unknown (%s), looking it up", self._name(spec), exc)
                 unknown = exc
             except LivionKeyError as exc:
-                if unknown is None and not isinstance(exc, self._duplicate):
+                taken = self._duplicate is not None and isinstance(exc, self._duplicate)
+                if unknown is None and not taken:
                     raise
                 # Taken, or refused for clashing with the copy an earlier create may have made.
                 settled = await self._settle(spec, exc)
@@ -117,6 +125,15 @@ class ExactlyOnce(Generic[S, R, F]):
             settled = await self._settle(spec, unknown)
             if settled is not None:
                 return settled
+            if not self._resend:
+                raise AmbiguousOutcomeError(
+                    f"{self._name(spec)}: the create may or may not have been applied, and no "
+                    "matching object was found; it is not sent again (nothing would stop a "
+                    f"second copy): check before creating it again ({unknown.message})",
+                    method=unknown.method,
+                    path=unknown.path,
+                    status=unknown.status,
+                )
             await self._sleep(min(2.0, 0.1 * 2**attempt))
         assert unknown is not None
         raise AmbiguousOutcomeError(
@@ -133,7 +150,7 @@ class ExactlyOnce(Generic[S, R, F]):
         if existing is None:
             return None
         if not self._matches(existing, spec):
-            raise self._duplicate(
+            raise (self._duplicate or ConflictError)(
                 f"{self._name(spec)} is already used by a different one", status=cause.status
             )
         log.debug("%s: found on the server, counted as created", self._name(spec))

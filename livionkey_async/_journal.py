@@ -3,7 +3,9 @@
 One line per finished item: its key (the contract_id, key id or object id), its outcome and
 the object id it produced. Secrets (pincodes, key codes) are never written. A rerun with the
 same journal reads it first; items it names as succeeded are reported as succeeded (skipped)
-without a request. Lines that cannot be read (a torn last line after a crash) are ignored.
+without a request, and items whose outcome stayed unknown (``"unknown": true``, a create that may
+have landed) are ``unsettled``, for a job that must look before it creates again. Lines that
+cannot be read (a torn last line after a crash) are ignored.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class Journal:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._done: dict[str, dict[str, Any]] = {}
+        self._unknown: set[str] = set()
         if self.path.exists():
             with self.path.open(encoding="utf-8") as lines:
                 for number, line in enumerate(lines, 1):
@@ -34,8 +37,8 @@ class Journal:
                     except ValueError:
                         log.warning("journal %s: line %d unreadable, ignored", self.path, number)
                         continue
-                    if isinstance(entry, dict) and entry.get("outcome") == "succeeded":
-                        self._done[str(entry.get("key"))] = entry
+                    if isinstance(entry, dict):
+                        self._remember(entry)
         self._file: IO[str] | None = None
 
     def __repr__(self) -> str:
@@ -47,12 +50,30 @@ class Journal:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _remember(self, entry: dict[str, Any]) -> None:
+        key = str(entry.get("key"))
+        if entry.get("outcome") == "succeeded":
+            self._done[key] = entry
+            self._unknown.discard(key)
+        elif entry.get("unknown") is True:
+            self._unknown.add(key)
+
     def succeeded(self, key: str) -> dict[str, Any] | None:
         """The journal entry of ``key`` when an earlier run finished it successfully."""
         return self._done.get(key)
 
+    def unsettled(self, key: str) -> bool:
+        """Whether an earlier run left ``key``'s create unknown (it may exist on the server)."""
+        return key in self._unknown
+
     def record(
-        self, key: str, outcome: str, *, object_id: str | None = None, error: str | None = None
+        self,
+        key: str,
+        outcome: str,
+        *,
+        object_id: str | None = None,
+        error: str | None = None,
+        unknown: bool = False,
     ) -> None:
         """Append one finished item; flushed at once so a crash loses at most this line."""
         if self._file is None:
@@ -70,10 +91,11 @@ class Journal:
             entry["id"] = object_id
         if error is not None:
             entry["error"] = error
+        if unknown:
+            entry["unknown"] = True
         self._file.write(json.dumps(entry) + "\n")
         self._file.flush()
-        if outcome == "succeeded":
-            self._done[key] = entry
+        self._remember(entry)
 
     def close(self) -> None:
         if self._file is not None:

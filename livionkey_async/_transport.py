@@ -10,6 +10,11 @@ tenacity drives the retries: a 429 is retried for every request (the pacer holds
 for the ``Retry-After``); connection errors, timeouts and 5xx only for idempotent requests, within
 a retry budget. A non-idempotent write that may have reached the server is never sent again: it
 raises ``AmbiguousOutcomeError`` for the caller (or the bulk helpers) to reconcile.
+
+A call is put on the wire once: its URL (query string included, encoded as aiohttp sends it) and
+its JSON body serialised to bytes, which every attempt sends as they are. How an attempt is
+authenticated is the ``Authenticator``'s business (a V1 bearer token, a v2 signature over exactly
+those bytes); how an error answer maps to the exception tree is the ``error_mapper``'s.
 """
 
 from __future__ import annotations
@@ -19,14 +24,14 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import attrs
 from tenacity import AsyncRetrying, RetryCallState, wait_random_exponential
 from yarl import URL
 
-from ._auth import TokenHolder
+from ._auth import Authenticator
 from ._errors import (
     AmbiguousOutcomeError,
     AuthenticationError,
@@ -37,6 +42,7 @@ from ._errors import (
     ResponseFormatError,
     ServerError,
     TransportError,
+    ValidationError,
     error_from_response,
     message_of,
 )
@@ -46,11 +52,43 @@ from ._ratelimit_headers import RateLimitHint, parse_rate_limit
 from ._retry_budget import RetryBudget
 from ._stats import Counters, RequestEvent
 
-__all__ = ["Call", "Transport"]
+__all__ = ["Call", "ErrorMapper", "Transport", "encode_json", "sent_url"]
 
 log = logging.getLogger("livionkey_async.transport")
 
 _RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+
+
+class ErrorMapper(Protocol):
+    """Maps one non-2xx answer (status, body text) to the typed error (``error_from_response``);
+    ``overrides`` are the call's ``messages``."""
+
+    def __call__(
+        self,
+        status: int,
+        body: str,
+        *,
+        retry_after: float | None,
+        known: Iterable[str],
+        overrides: Mapping[str, type[LivionKeyError]] | None,
+    ) -> LivionKeyError: ...
+
+
+def encode_json(value: Any) -> bytes:
+    """A JSON body as the bytes that are sent: compact, UTF-8, non-ASCII left as it is."""
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
+            "utf-8"
+        )
+    except UnicodeEncodeError:
+        raise ValidationError("the request holds text that is not valid Unicode") from None
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"the request cannot be sent as JSON: {exc}") from None
+
+
+def sent_url(url: URL) -> str:
+    """The absolute URL exactly as aiohttp sends it: its ``Host`` header and request target."""
+    return f"{url.scheme}://{url.host_port_subcomponent}{url.raw_path_qs}"
 
 
 @attrs.frozen
@@ -81,6 +119,14 @@ class Call:
     own_throttle: bool = False
     ack: tuple[str, ...] = ()
     messages: Mapping[str, type[LivionKeyError]] | None = None
+
+
+@attrs.frozen
+class _Wire:
+    """A call as it goes on the wire, built once: every attempt sends these very bytes."""
+
+    url: URL
+    body: bytes | None
 
 
 @attrs.frozen
@@ -129,11 +175,12 @@ class Transport:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        error_mapper: ErrorMapper = error_from_response,
     ) -> None:
         self.base_url = base_url
         self.pacer = pacer
         self.counters = counters
-        self.auth: TokenHolder | None = None
+        self.auth: Authenticator | None = None
         # What to scrub from error messages should the server echo it (password, tokens).
         self.secrets: Callable[[], Iterable[str]] = tuple
         self._budget = budget
@@ -153,6 +200,7 @@ class Transport:
         self._clock = clock
         self._wall_clock = wall_clock
         self._backoff = wait_random_exponential(multiplier=0.25, max=10.0)
+        self._error_mapper = error_mapper
 
     # -- session lifecycle ---------------------------------------------------------------------
 
@@ -189,19 +237,26 @@ class Transport:
 
     # -- the request path ----------------------------------------------------------------------
 
+    def _wire(self, call: Call) -> _Wire:
+        url = self.base_url.join(URL(call.path.lstrip("/")))
+        if call.params:
+            url = url.extend_query(call.params)
+        return _Wire(url, None if call.json is None else encode_json(call.json))
+
     async def request(self, call: Call) -> Any:
         """Send ``call`` (retrying as its kind allows) and return the decoded JSON answer."""
         progress = _Progress()
         try:
+            wire = self._wire(call)
             try:
                 # Most calls succeed at once: only a failure that may be retried pays for the
                 # retry machinery.
-                return await self._attempt(call, 1, progress)
+                return await self._attempt(call, wire, 1, progress)
             except LivionKeyError as exc:
                 if not self._retryable(call, exc):
                     raise
                 first = exc
-            return await self._retry(call, first, progress)
+            return await self._retry(call, wire, first, progress)
         except _LoginFailed as failed:
             self.counters.failures += 1
             raise failed.error from None
@@ -209,7 +264,9 @@ class Transport:
             self.counters.failures += 1
             raise
 
-    async def _retry(self, call: Call, first: LivionKeyError, progress: _Progress) -> Any:
+    async def _retry(
+        self, call: Call, wire: _Wire, first: LivionKeyError, progress: _Progress
+    ) -> Any:
         """tenacity takes over after a retryable first failure (replayed as its attempt 1)."""
         retrying = AsyncRetrying(
             retry=lambda state: self._should_retry(call, state),
@@ -225,13 +282,14 @@ class Transport:
                 if replay is not None:
                     failed, replay = replay, None
                     raise failed
-                return await self._attempt(call, attempt.retry_state.attempt_number, progress)
+                number = attempt.retry_state.attempt_number
+                return await self._attempt(call, wire, number, progress)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    async def _attempt(self, call: Call, number: int, progress: _Progress) -> Any:
+    async def _attempt(self, call: Call, wire: _Wire, number: int, progress: _Progress) -> Any:
         """One attempt, remembering whether it may have reached the server."""
         try:
-            return await self._send(call, number)
+            return await self._send(call, wire, number)
         except NotFoundError:
             if call.gone_is_done and progress.maybe_applied:
                 log.debug("%s %s: gone after a resend, done", call.method, call.path)
@@ -250,28 +308,29 @@ class Transport:
             progress.maybe_applied = progress.maybe_applied or not isinstance(exc, _NotSent)
             raise
 
-    async def _send(self, call: Call, number: int) -> Any:
-        token: str | None = None
+    async def _send(self, call: Call, wire: _Wire, number: int) -> Any:
+        credential: str | None = None
         if call.authenticated:
-            token = await self._token()
-        answer = await self._exchange(call, token, number)
-        if answer.status == 401 and token is not None and self.auth is not None:
-            # Livion: on a 401 drop the token, log in again and retry the request once.
+            credential = await self._credential()
+        answer = await self._exchange(call, wire, credential, number)
+        if answer.status == 401 and credential is not None:
             self.counters.unauthorized += 1
-            self.auth.invalidate(token)
-            token = await self._token()
-            answer = await self._exchange(call, token, number)
-            if answer.status == 401:
-                self.counters.unauthorized += 1
-                message = message_of(_text(answer.body), self.secrets())
-                raise AuthenticationError(message, status=401)
+            assert self.auth is not None
+            if self.auth.refused(credential):
+                # Livion V1: on a 401 drop the token, log in again and retry the request once.
+                credential = await self._credential()
+                answer = await self._exchange(call, wire, credential, number)
+                if answer.status == 401:
+                    self.counters.unauthorized += 1
+                    message = message_of(_text(answer.body), self.secrets())
+                    raise AuthenticationError(message, status=401)
         return self._interpret(call, answer)
 
-    async def _token(self) -> str:
-        """A token; a failed login went through its own retries, so it is not retried again."""
+    async def _credential(self) -> str:
+        """A credential; a failed login went through its own retries, so it is not retried."""
         assert self.auth is not None, "Transport.auth must be set before authenticated calls"
         try:
-            return await self.auth.token()
+            return await self.auth.credential()
         except LivionKeyError as exc:
             raise _LoginFailed(exc) from None
 
@@ -292,7 +351,7 @@ class Transport:
             )
         if answer.status < 500 and answer.status != 429:
             self._budget.refund()
-        raise error_from_response(
+        raise self._error_mapper(
             answer.status,
             text,
             retry_after=answer.hint.retry_after,
@@ -316,10 +375,10 @@ class Transport:
             f"{shown[:80]!r} (expected {' / '.join(repr(p) for p in call.ack)})"
         )
 
-    async def _exchange(self, call: Call, token: str | None, attempt: int) -> _Answer:
+    async def _exchange(
+        self, call: Call, wire: _Wire, credential: str | None, attempt: int
+    ) -> _Answer:
         """One HTTP exchange: paced, within a connection slot, its body read in full."""
-        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-        url = self.base_url.join(URL(call.path.lstrip("/")))
         status: int | None = None
         error: BaseException | None = None
         # A slot first, then the pacer: at most max_connections callers queue at the pacer, and
@@ -332,11 +391,12 @@ class Transport:
             counters.in_flight += 1
             counters.max_in_flight = max(counters.max_in_flight, counters.in_flight)
             try:
+                # Authenticated now, after the pacer: a signature's timestamp is fresh.
+                headers = self._headers(call, wire, credential)
                 async with self.session().request(
                     call.method,
-                    url,
-                    params=call.params,
-                    json=call.json,
+                    wire.url,
+                    data=wire.body,
                     headers=headers,
                     timeout=self._timeout,
                     allow_redirects=False,
@@ -357,6 +417,15 @@ class Transport:
         else:
             self.pacer.on_success(sent_at, hint)
         return _Answer(status, body, hint)
+
+    def _headers(self, call: Call, wire: _Wire, credential: str | None) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if wire.body is not None:
+            headers["Content-Type"] = "application/json"
+        if credential is not None:
+            assert self.auth is not None
+            headers.update(self.auth.headers(credential, call.method, wire.url, wire.body))
+        return headers
 
     def _transport_error(self, call: Call, exc: BaseException) -> TransportError:
         what = f"{call.method} {call.path}: {type(exc).__name__}"

@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 import aiohttp.client_reqrep
 import aioresponses.core
+import pytest
 from aiohttp.client_proto import ResponseHandler
 from aiohttp.streams import StreamReader
 
@@ -50,3 +51,31 @@ UPSTREAM_PASSES_STREAM_WRITER = "stream_writer" in inspect.getsource(
 aiohttp.ClientResponse.__init__ = _init_with_default_writer  # type: ignore[method-assign]
 aiohttp.client_reqrep.ClientResponse.__init__ = _init_with_default_writer  # type: ignore[method-assign]
 aioresponses.core.stream_reader_factory = _roomy_stream_reader  # type: ignore[attr-defined]
+
+
+# -- API v2: RSA keys of service accounts (generated once per run: it takes a moment) -----------
+
+
+@functools.cache
+def _rsa_key_pem(which: str) -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,  # BEGIN RSA PRIVATE KEY, as Livion's
+        serialization.NoEncryption(),
+    ).decode("ascii")
+
+
+@pytest.fixture(scope="session")
+def rsa_key_pem() -> str:
+    """A service account's private key, PEM (PKCS#1) as Livion hands it out."""
+    return _rsa_key_pem("right")
+
+
+@pytest.fixture(scope="session")
+def other_rsa_key_pem() -> str:
+    """Another private key: signatures made with it must be refused."""
+    return _rsa_key_pem("wrong")

@@ -14,13 +14,23 @@ misconfiguration the credentials preflight (``livionkey_async.iloq``) recognises
 
     async with IloqSimulator(IloqSimConfig(pool="iloqwspool2")) as iloq: ...
     livionkey-async sim iloq --port 8081 --missing-right order_keys
+
+API v2 has its own simulator with the same fault knobs, counters and rate limit:
+``V2Simulator(V2SimConfig(...))``, ``livionkey-async sim --api v2``, and the plugin's
+``livionkey_v2_sim``/``livionkey_v2_client``. It needs the ``v2`` extra (``cryptography``), so it
+is imported only when asked for.
 """
+
+from typing import TYPE_CHECKING
 
 from ._config import AccountConfig, Faults, SimConfig, SimStats
 from ._iloq import IloqFaults, IloqLockingSystem, IloqSimConfig, IloqSimSession, IloqSimulator
 from ._messages import SimError
 from ._records import SimContract
 from ._server import Simulator
+
+if TYPE_CHECKING:
+    from ._v2 import V2SimConfig, V2Simulator
 
 __all__ = [
     "AccountConfig",
@@ -35,4 +45,14 @@ __all__ = [
     "SimError",
     "SimStats",
     "Simulator",
+    "V2SimConfig",
+    "V2Simulator",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name in ("V2SimConfig", "V2Simulator"):
+        from . import _v2
+
+        return getattr(_v2, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

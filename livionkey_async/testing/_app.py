@@ -6,7 +6,7 @@ Middlewares, outermost first:
 1. counters: ``requests``, ``in_flight``/``max_in_flight``, and the 401/403/429 tallies read off
    the final response;
 2. faults: latency + jitter, then (login only with ``include_login``) drop-before-handler,
-   injected 5xx, and after the handler drop-after-commit (POST/DELETE) and slow answers;
+   injected 5xx, and after the handler drop-after-commit (POST/PATCH/DELETE) and slow answers;
 3. auth and rate limit: 403/401 before any handler but the login, then the per-account token
    bucket (429 + ``Retry-After``) and its optional headers on every answer it shapes;
 4. errors: :class:`SimError` to its plain-text (or JSON) body, aiohttp's 404/405 to plain text.
@@ -21,6 +21,7 @@ import asyncio
 import json
 import random
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from aiohttp import web
 from attrs import define
@@ -31,11 +32,20 @@ from ._rate_limit import RateDecision
 from ._state import SimState
 from ._wire import Text
 
-__all__ = ["CONTEXT", "SimContext", "make_app"]
+__all__ = [
+    "CONTEXT",
+    "FAULT_HOST",
+    "FaultHost",
+    "SimContext",
+    "counters_middleware",
+    "faults_middleware",
+    "make_app",
+    "rate_headers",
+]
 
 CONTROL_PREFIX = "/_sim/"
 LOGIN_PATH = "/auth/login"
-WRITE_METHODS = frozenset({"POST", "DELETE"})
+WRITE_METHODS = frozenset({"POST", "PATCH", "DELETE"})
 _FAIL_TEXT = {
     500: Msg.INTERNAL,
     502: "Bad Gateway",
@@ -57,7 +67,21 @@ class SimContext:
     rng: random.Random
 
 
+class FaultHost(Protocol):
+    """What the counters and the fault layer need: shared by the V1 and the v2 simulators."""
+
+    @property
+    def faults(self) -> Faults: ...
+
+    @property
+    def stats(self) -> SimStats: ...
+
+    @property
+    def rng(self) -> random.Random: ...
+
+
 CONTEXT = web.AppKey("livionkey_sim", SimContext)
+FAULT_HOST = web.AppKey("livionkey_sim_fault_host", FaultHost)
 ACCOUNT = web.RequestKey("livionkey_account", str)
 DROPPED = web.RequestKey("livionkey_dropped", bool)
 
@@ -100,7 +124,7 @@ def _ctx(request: web.Request) -> SimContext:
 async def _counters(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith(CONTROL_PREFIX):
         return await handler(request)
-    stats = _ctx(request).stats
+    stats = request.app[FAULT_HOST].stats
     stats.requests += 1
     stats.in_flight += 1
     stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
@@ -121,7 +145,7 @@ async def _counters(request: web.Request, handler: Handler) -> web.StreamRespons
 def _drop(request: web.Request) -> web.Response:
     """Cut the connection without an answer; the returned response is never written."""
     request[DROPPED] = True
-    _ctx(request).stats.dropped += 1
+    request.app[FAULT_HOST].stats.dropped += 1
     transport = request.transport
     if transport is not None:
         transport.abort()
@@ -136,7 +160,7 @@ def _roll(rng: random.Random, probability: float) -> bool:
 async def _faults(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith(CONTROL_PREFIX):
         return await handler(request)
-    ctx = _ctx(request)
+    ctx = request.app[FAULT_HOST]
     faults, rng = ctx.faults, ctx.rng
     delay = faults.latency + (rng.uniform(0, faults.jitter) if faults.jitter > 0 else 0.0)
     if delay > 0:
@@ -158,7 +182,12 @@ async def _faults(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
-def _rate_headers(response: web.StreamResponse, decision: RateDecision) -> None:
+# The counters and the fault layer, for the API v2 simulator's application (it sets FAULT_HOST).
+counters_middleware = _counters
+faults_middleware = _faults
+
+
+def rate_headers(response: web.StreamResponse, decision: RateDecision) -> None:
     response.headers["RateLimit-Policy"] = f'"default";q={decision.limit};w={decision.window}'
     response.headers["RateLimit"] = f'"default";r={decision.remaining};t={decision.reset}'
     response.headers["X-RateLimit-Limit"] = str(decision.limit)
@@ -186,7 +215,7 @@ async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     else:
         response = await handler(request)
     if decision is not None and state.rate_limit_headers:
-        _rate_headers(response, decision)
+        rate_headers(response, decision)
     return response
 
 
@@ -500,6 +529,7 @@ def make_app(ctx: SimContext) -> web.Application:
     control plane."""
     app = web.Application(middlewares=[_counters, _faults, _auth, _errors])
     app[CONTEXT] = ctx
+    app[FAULT_HOST] = ctx
     add = app.router.add_route
     add("POST", LOGIN_PATH, login)
     add("GET", "/devices", list_devices)

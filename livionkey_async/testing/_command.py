@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import sys
+from collections.abc import AsyncIterator
 
 from ._config import Faults, SimConfig
 from ._iloq import _command as iloq_command
 from ._server import Simulator
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "add_fault_arguments", "faults_from_args", "run", "stop_signal"]
 
 
 def _probability(text: str) -> float:
@@ -77,6 +79,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="login token lifetime (%(default)s)",
     )
+    add_fault_arguments(parser)
+
+
+def add_fault_arguments(parser: argparse.ArgumentParser) -> None:
+    """The rate-limit and fault flags, shared with ``sim --api v2``."""
     limits = parser.add_argument_group("rate limit (per account; off unless --rate)")
     limits.add_argument("--rate", type=_positive, default=None, help="requests per second")
     limits.add_argument("--burst", type=_positive_int, default=None, help="bucket size")
@@ -114,19 +121,26 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         rate=args.rate,
         burst=args.burst,
         rate_limit_headers=args.rate_limit_headers,
-        faults=Faults(
-            latency=args.latency,
-            jitter=args.jitter,
-            fail_rate=args.fail_rate,
-            drop_rate=args.drop_rate,
-            drop_after_commit_rate=args.drop_after_commit_rate,
-            slow_rate=args.slow_rate,
-            slow_seconds=args.slow_seconds,
-        ),
+        faults=faults_from_args(args),
     )
 
 
-async def _serve(config: SimConfig) -> None:
+def faults_from_args(args: argparse.Namespace) -> Faults:
+    """The :class:`Faults` the fault flags describe."""
+    return Faults(
+        latency=args.latency,
+        jitter=args.jitter,
+        fail_rate=args.fail_rate,
+        drop_rate=args.drop_rate,
+        drop_after_commit_rate=args.drop_after_commit_rate,
+        slow_rate=args.slow_rate,
+        slow_seconds=args.slow_seconds,
+    )
+
+
+@contextlib.asynccontextmanager
+async def stop_signal() -> AsyncIterator[asyncio.Event]:
+    """An event set by Ctrl-C or SIGTERM while the block runs (shared with ``sim --api v2``)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     handled: list[signal.Signals] = []
@@ -137,21 +151,24 @@ async def _serve(config: SimConfig) -> None:
             continue
         handled.append(sig)
     try:
-        async with Simulator(config) as sim:
-            devices = ", ".join(
-                f"{d.device_id} ({d.product}, {len(d.keys)} keys)"
-                for d in sim.state.devices.values()
-            )
-            print(f"LivionKey simulator listening on {sim.url}", flush=True)
-            print(f"  email:    {config.email}", flush=True)
-            print(f"  password: {config.password}", flush=True)
-            print(f"  devices:  {devices}", flush=True)
-            print(f"  control:  {sim.url}/_sim/stats, /_sim/faults, /_sim/reset", flush=True)
-            print("Press Ctrl-C to stop.", flush=True)
-            await stop.wait()
+        yield stop
     finally:
         for sig in handled:
             loop.remove_signal_handler(sig)
+
+
+async def _serve(config: SimConfig) -> None:
+    async with stop_signal() as stop, Simulator(config) as sim:
+        devices = ", ".join(
+            f"{d.device_id} ({d.product}, {len(d.keys)} keys)" for d in sim.state.devices.values()
+        )
+        print(f"LivionKey simulator listening on {sim.url}", flush=True)
+        print(f"  email:    {config.email}", flush=True)
+        print(f"  password: {config.password}", flush=True)
+        print(f"  devices:  {devices}", flush=True)
+        print(f"  control:  {sim.url}/_sim/stats, /_sim/faults, /_sim/reset", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        await stop.wait()
     print("simulator stopped", flush=True)
 
 

@@ -43,7 +43,7 @@ class Faults:
 
     ``latency`` (+ up to ``jitter``) seconds before every request (login included);
     ``fail_rate`` answers one of ``fail_statuses`` without running the handler; ``drop_rate``
-    drops the connection before the handler; ``drop_after_commit_rate`` lets a POST/DELETE
+    drops the connection before the handler; ``drop_after_commit_rate`` lets a POST/PATCH/DELETE
     handler commit its write, then drops the connection unanswered; ``slow_rate`` runs the handler,
     then holds the answer ``slow_seconds``. Only latency applies to ``/auth/login`` unless
     ``include_login``; nothing applies to ``/_sim/``.

@@ -8,13 +8,27 @@ the injected clock.
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 from attrs import define, frozen
 
-from ._config import Clock, SimConfig
+from ._config import Clock
 from ._wire import JSONObj
 
-__all__ = ["RateDecision", "RateLimiter", "TokenBucket"]
+__all__ = ["RateDecision", "RateLimiter", "RateSettings", "TokenBucket"]
+
+
+class RateSettings(Protocol):
+    """The configured limit (``SimConfig``, or the API v2 simulator's ``V2SimConfig``)."""
+
+    @property
+    def rate(self) -> float | None: ...
+
+    @property
+    def burst(self) -> int | None: ...
+
+    @property
+    def rate_limit_headers(self) -> bool: ...
 
 
 @frozen
@@ -58,7 +72,7 @@ class TokenBucket:
 class RateLimiter:
     """One bucket per account; ``rate=None`` means no limit."""
 
-    def __init__(self, config: SimConfig, clock: Clock) -> None:
+    def __init__(self, config: RateSettings, clock: Clock) -> None:
         self._config = config
         self._clock = clock
         self.reset()

@@ -4,6 +4,9 @@
   ``conftest.py`` to choose devices, keys, limits or faults.
 - ``livionkey_sim``: a running :class:`Simulator` (a fresh one per test).
 - ``livionkey_client``: a ``LivionKeyClient`` logged in to that simulator, as an async context.
+- ``livionkey_v2_sim_config``, ``livionkey_v2_sim``, ``livionkey_v2_client``: the same for API v2
+  (a :class:`V2Simulator` and a ``LivionKeyV2Client`` signing as its service account; they need
+  the ``v2`` extra).
 - ``livionkey_iloq_sim_config`` / ``livionkey_iloq_sim``: the same pair for the iLOQ simulator
   (``IloqSimConfig`` / a running ``IloqSimulator``), for the credentials preflight.
 
@@ -20,10 +23,12 @@ import pytest
 
 if TYPE_CHECKING:
     from livionkey_async import LivionKeyClient  # type: ignore[attr-defined, unused-ignore]
+    from livionkey_async.v2 import LivionKeyV2Client
 
     from ._config import SimConfig
     from ._iloq import IloqSimConfig, IloqSimulator
     from ._server import Simulator
+    from ._v2 import V2SimConfig, V2Simulator
 
 try:
     import pytest_asyncio
@@ -74,3 +79,31 @@ if HAVE_PYTEST_ASYNCIO:
 
         async with IloqSimulator(livionkey_iloq_sim_config) as sim:
             yield sim
+
+    @pytest.fixture
+    def livionkey_v2_sim_config() -> V2SimConfig:
+        """The API v2 simulator's configuration; override this fixture to change it."""
+        from ._v2 import V2SimConfig
+
+        return V2SimConfig()
+
+    @pytest_asyncio.fixture
+    async def livionkey_v2_sim(livionkey_v2_sim_config: V2SimConfig) -> AsyncIterator[V2Simulator]:
+        """An API v2 simulator serving on a free loopback port for the duration of one test."""
+        from ._v2 import V2Simulator
+
+        async with V2Simulator(livionkey_v2_sim_config) as sim:
+            yield sim
+
+    @pytest_asyncio.fixture
+    async def livionkey_v2_client(
+        livionkey_v2_sim: V2Simulator,
+    ) -> AsyncIterator[LivionKeyV2Client]:
+        """A ``LivionKeyV2Client`` signing as the simulator's service account."""
+        from livionkey_async.v2 import LivionKeyV2Client
+
+        sim = livionkey_v2_sim
+        async with LivionKeyV2Client(
+            sim.service_account_id, sim.private_key_pem, base_url=sim.url
+        ) as client:
+            yield client

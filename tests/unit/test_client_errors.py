@@ -22,6 +22,7 @@ from wire_support import (
     calls,
     login_answer,
     new_client,
+    sent_json,
     url,
 )
 
@@ -363,7 +364,7 @@ async def test_a_401_on_a_create_is_resent_once_with_the_new_token(
     assert created == CreatedContract(id="obj-1", pincode="123456")
     sent = calls(mocked, "POST", "/contracts")
     assert [bearer(call) for call in sent] == ["Bearer tok-1", "Bearer tok-2"]
-    assert sent[0].kwargs["json"] == sent[1].kwargs["json"]
+    assert sent_json(sent[0]) == sent_json(sent[1])
 
 
 async def test_a_403_is_not_retried_with_a_new_login(
@@ -527,7 +528,7 @@ async def test_a_429_is_waited_out_and_retried_for_any_request(
 
     sent = calls(logged_in, method, path)
     assert len(sent) == 2
-    assert sent[0].kwargs["json"] == sent[1].kwargs["json"]
+    assert sent_json(sent[0]) == sent_json(sent[1])
     assert sum(fake_time.sleeps) >= 1.0, "the Retry-After must be waited out (on the fake clock)"
     assert client.stats.throttled == 1
 

@@ -25,6 +25,7 @@ from wire_support import (
     learn_products,
     login_answer,
     new_client,
+    sent_json,
     url,
 )
 
@@ -231,7 +232,7 @@ async def test_login_sends_credentials_once_and_bearer_on_calls(
 
     logins = calls(mocked, "POST", "/auth/login")
     assert len(logins) == 1
-    assert logins[0].kwargs["json"] == {"email": EMAIL, "password": PASSWORD}
+    assert sent_json(logins[0]) == {"email": EMAIL, "password": PASSWORD}
     assert "Authorization" not in logins[0].kwargs["headers"]
     listed = calls(mocked, "GET", "/devices")
     assert len(listed) == 2
@@ -263,7 +264,7 @@ async def test_devices_list_reads_the_unpaged_shape(client: LivionKeyClient, moc
 
     call = only_call(mocked, "GET", "/devices")
     assert_bearer(call)
-    assert call.kwargs["json"] is None
+    assert sent_json(call) is None
     assert devices == [
         Device(
             device_id="00053",
@@ -424,7 +425,7 @@ async def test_devices_keys(client: LivionKeyClient, mocked: Any) -> None:
 
     call = only_call(mocked, "GET", "/devices/00053/keys")
     assert_bearer(call)
-    assert call.kwargs["json"] is None
+    assert sent_json(call) is None
     assert keys == [attrs.evolve(KEY, key_code=None, contracts=(CONTRACT,))]
     assert keys[0].device_id == "00053"  # filled in from the path
 
@@ -470,7 +471,7 @@ async def test_devices_open_door(client: LivionKeyClient, mocked: Any) -> None:
     call = only_call(mocked, "POST", "/devices/00053/opendoor")
     assert_bearer(call)
     # The reference types lockerIndex String here.
-    assert call.kwargs["json"] == {"lockerIndex": "3"}
+    assert sent_json(call) == {"lockerIndex": "3"}
 
 
 async def test_ids_are_escaped_as_one_path_segment(client: LivionKeyClient, mocked: Any) -> None:
@@ -517,7 +518,7 @@ async def test_keys_create_full(client: LivionKeyClient, mocked: Any) -> None:
 
     call = only_call(mocked, "POST", "/keys")
     assert_bearer(call)
-    assert call.kwargs["json"] == {
+    assert sent_json(call) == {
         "keyId": "A4324",
         "keyName": "Car 1",
         "deviceId": "00053",
@@ -536,7 +537,7 @@ async def test_keys_create_minimal_leaves_defaults_out(
 
     created = await client.keys.create(NewKey(key_id="A4324", name="Car 1", device_id="00053"))
 
-    assert only_call(mocked, "POST", "/keys").kwargs["json"] == {
+    assert sent_json(only_call(mocked, "POST", "/keys")) == {
         "keyId": "A4324",
         "keyName": "Car 1",
         "deviceId": "00053",
@@ -561,7 +562,7 @@ async def test_keys_update_sends_only_given_fields(client: LivionKeyClient, mock
     sent = calls(mocked, "POST", "/keys/A4324")
     assert len(sent) == 2
     assert_bearer(sent[0])
-    assert sent[0].kwargs["json"] == {
+    assert sent_json(sent[0]) == {
         "deviceId": "00053",
         "keyName": "Car 2",
         "keyCode": "1234",
@@ -569,7 +570,7 @@ async def test_keys_update_sends_only_given_fields(client: LivionKeyClient, mock
         "checkLockerStatus": False,
         "shared": False,
     }
-    assert sent[1].kwargs["json"] == {"deviceId": "00053"}
+    assert sent_json(sent[1]) == {"deviceId": "00053"}
 
 
 async def test_keys_delete(client: LivionKeyClient, mocked: Any) -> None:
@@ -579,7 +580,7 @@ async def test_keys_delete(client: LivionKeyClient, mocked: Any) -> None:
 
     call = only_call(mocked, "DELETE", "/keys/A4324", deviceId="00053")
     assert_bearer(call)
-    assert call.kwargs["json"] is None
+    assert sent_json(call) is None
 
 
 @pytest.mark.parametrize("wrapped", [True, False], ids=["in-an-array", "bare"])
@@ -668,7 +669,7 @@ async def test_keys_regenerate_backup_codes_answered_with_the_codes(
 
     call = only_call(mocked, "POST", "/keys/A4324/backupcodes")
     assert_bearer(call)
-    assert call.kwargs["json"] == {"deviceId": "00053"}
+    assert sent_json(call) == {"deviceId": "00053"}
     assert codes == expected
 
 
@@ -724,7 +725,7 @@ async def test_contracts_create_full_body(client: LivionKeyClient, mocked: Any) 
 
     call = only_call(mocked, "POST", "/contracts")
     assert_bearer(call)
-    assert call.kwargs["json"] == {
+    assert sent_json(call) == {
         "contractId": "booking-543553",
         "devices": [{"id": "00053", "keyId": "A4324"}, {"id": "00054", "keyId": "B1"}],
         "start": START_WIRE,
@@ -761,7 +762,7 @@ async def test_contracts_create_minimal_sends_contacts_and_omits_defaults(
         )
     )
 
-    assert only_call(mocked, "POST", "/contracts").kwargs["json"] == {
+    assert sent_json(only_call(mocked, "POST", "/contracts")) == {
         "contractId": "booking-1",
         "devices": [{"id": "00053", "keyId": "A4324"}],
         "start": START_WIRE,
@@ -785,7 +786,7 @@ async def test_contracts_create_permanent(client: LivionKeyClient, mocked: Any) 
         )
     )
 
-    assert only_call(mocked, "POST", "/contracts").kwargs["json"] == {
+    assert sent_json(only_call(mocked, "POST", "/contracts")) == {
         "contractId": "booking-perm",
         "devices": [{"id": "00053", "keyId": "A4324"}],
         "start": START_WIRE,
@@ -849,7 +850,7 @@ async def test_contracts_update_sends_devices_and_given_fields(
 
     call = only_call(mocked, "POST", "/contracts/65f1d7a0c9e")
     assert_bearer(call)
-    assert call.kwargs["json"] == {
+    assert sent_json(call) == {
         "devices": [{"id": "00053", "keyId": "A4324"}],
         "start": START_WIRE,
         "end": END_WIRE,
@@ -869,7 +870,7 @@ async def test_contracts_update_leaves_unset_fields_out(
         "65f1d7a0c9e", ContractUpdate(keys=[KeyRef("00053", "A4324")], end=END)
     )
 
-    assert only_call(mocked, "POST", "/contracts/65f1d7a0c9e").kwargs["json"] == {
+    assert sent_json(only_call(mocked, "POST", "/contracts/65f1d7a0c9e")) == {
         "devices": [{"id": "00053", "keyId": "A4324"}],
         "end": END_WIRE,
     }
@@ -887,7 +888,7 @@ async def test_contracts_set_pincode_given_goes_through_update(
     assert pincode == "8765"
     call = only_call(mocked, "POST", "/contracts/65f1d7a0c9e")
     assert_bearer(call)
-    assert call.kwargs["json"] == {
+    assert sent_json(call) == {
         "devices": [{"id": "00053", "keyId": "A4324"}],
         "pincode": "8765",
     }
@@ -906,7 +907,7 @@ async def test_contracts_set_pincode_regenerated(
     assert pincode == "730021"
     call = only_call(mocked, "POST", "/contracts/65f1d7a0c9e/pincode")
     assert_bearer(call)
-    assert call.kwargs["json"] == {
+    assert sent_json(call) == {
         "devices": [{"id": "00053", "keyId": "A4324"}, {"id": "00054", "keyId": "B1"}]
     }
 
@@ -920,7 +921,7 @@ async def test_contracts_delete(client: LivionKeyClient, mocked: Any, cancellati
 
     call = only_call(mocked, "DELETE", "/contracts/65f1d7a0c9e", **query)
     assert_bearer(call)
-    assert call.kwargs["json"] is None
+    assert sent_json(call) is None
 
 
 async def test_contracts_find_searches_every_device(client: LivionKeyClient, mocked: Any) -> None:

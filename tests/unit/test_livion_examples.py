@@ -16,7 +16,16 @@ from typing import Any
 
 import pytest
 from aioresponses import aioresponses
-from wire_support import BASE, FakeTime, calls, learn_products, login_answer, new_client, url
+from wire_support import (
+    BASE,
+    FakeTime,
+    calls,
+    learn_products,
+    login_answer,
+    new_client,
+    sent_json,
+    url,
+)
 
 from livionkey_async import (
     AccessRightUpdate,
@@ -440,7 +449,7 @@ async def test_the_access_right_we_send_matches_the_reference(
         )
     )
     [sent] = calls(mocked, "POST", "/accessrights")
-    assert sent.kwargs["json"] == {
+    assert sent_json(sent) == {
         "accessRightId": "543553",
         "devices": [{"id": "kp-1"}],
         "start": "2030-02-14T08:06:30.000Z",
@@ -476,14 +485,14 @@ async def test_an_access_right_update_and_a_keypad_pincode_send_the_documented_b
     )
     await client.keypad.regenerate_pincode("ar-1", ["kp-1"])
     [update] = calls(mocked, "POST", "/accessrights/ar-1")
-    assert update.kwargs["json"] == {
+    assert sent_json(update) == {
         "devices": [{"id": "kp-1"}],
         "start": "2030-02-14T08:06:30.000Z",
         "perm": True,
     }
     [pincode] = calls(mocked, "POST", "/accessrights/ar-1/pincode")
     # "keyId (must be "keyPadKey" for keypad devices)".
-    assert pincode.kwargs["json"] == {"devices": [{"id": "kp-1", "keyId": "keyPadKey"}]}
+    assert sent_json(pincode) == {"devices": [{"id": "kp-1", "keyId": "keyPadKey"}]}
 
 
 async def test_a_contract_update_can_set_every_documented_field(
@@ -505,7 +514,7 @@ async def test_a_contract_update_can_set_every_documented_field(
         ),
     )
     [sent] = calls(mocked, "POST", "/contracts/c1")
-    assert set(sent.kwargs["json"]) == {
+    assert set(sent_json(sent)) == {
         "devices",
         "start",
         "end",
@@ -516,6 +525,6 @@ async def test_a_contract_update_can_set_every_documented_field(
         "pincode",
         "recurrent",
     }
-    assert sent.kwargs["json"]["contacts"] == [
+    assert sent_json(sent)["contacts"] == [
         {"name": "John Doe 2", "email": "john.doe2@livion.fi", "language": "fi-fi"}
     ]

@@ -1,5 +1,6 @@
 """Helpers for the unit tests that drive the client over aioresponses: a fake clock, the mocked
-base URL, lookups of the requests that were sent, a login answer and a client wired to the clock.
+base URL, lookups of the requests that were sent and of the JSON body each carried, a login
+answer and a client wired to the clock.
 
 They live here so the test modules share one copy; the name has no ``test_`` prefix so pytest
 does not collect it. ``tests/unit`` is on ``sys.path`` while pytest runs (it has no
@@ -9,6 +10,7 @@ does not collect it. ``tests/unit`` is on ``sys.path`` while pytest runs (it has
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping
 from email.utils import formatdate
 from typing import Any
@@ -64,6 +66,12 @@ def bearer(call: Any) -> str:
     """The ``Authorization`` header a recorded request was sent with."""
     value: str = call.kwargs["headers"]["Authorization"]
     return value
+
+
+def sent_json(call: Any) -> Any:
+    """The JSON body a recorded request carried (the transport sends it as bytes, ``data=``)."""
+    data = call.kwargs.get("data")
+    return None if data is None else json.loads(data)
 
 
 def login_answer(fake_time: FakeTime, token: str) -> dict[str, str]:

@@ -1,0 +1,117 @@
+"""LivionKey API v2: service-account signing, automats, iLOQ and mechanical key contracts.
+
+Livion builds new integrations on API v2, and a LivionKey20 (iLOQ S5 keys) exists only there.
+``LivionKeyV2Client`` is to v2 what ``LivionKeyClient`` is to V1, on the same machinery: the
+core's transport, pacer, retry budget, stats and error tree; only the authentication (a signature
+over every attempt instead of a login), the error mapping and the resources differ. Needs the
+``v2`` extra (``cryptography``)::
+
+    async with LivionKeyV2Client(service_account_id, private_key_pem) as client:
+        async for automat in client.automats.iterate(): ...
+        contract = await client.iloq.contracts.create(NewIloqKeyContract(...))
+        contract.pincodes
+"""
+
+from ._client import LivionKeyV2Client
+from ._errors import ContractInUseError, NoKeysAvailableError
+from ._models import (
+    Automat,
+    AutomatGroup,
+    AutomatLocation,
+    AutomatLocker,
+    AutomatLockerKey,
+    AutomatUpdate,
+    Contact,
+    ContractKeyStorage,
+    ContractType,
+    Group,
+    GroupMember,
+    GroupType,
+    GroupUpdate,
+    IloqAccessRight,
+    IloqApiUser,
+    IloqContractKey,
+    IloqContractUpdate,
+    IloqKeyContract,
+    IloqKeyStorage,
+    KeyStatus,
+    KeyStorage,
+    Language,
+    MechanicalContractKey,
+    MechanicalContractUpdate,
+    MechanicalKey,
+    MechanicalKeyContract,
+    MechanicalKeyUpdate,
+    NewAutomat,
+    NewContractKey,
+    NewGroup,
+    NewIloqKeyContract,
+    NewMechanicalKey,
+    NewMechanicalKeyContract,
+    NewOrganizationUnit,
+    NewServiceAccount,
+    NotificationChannel,
+    Notifications,
+    OrganizationUnit,
+    OrganizationUnitType,
+    Page,
+    PincodeSent,
+    Product,
+    ServiceAccount,
+    StorageKind,
+    UserVerification,
+)
+from ._signing import ServiceAccountSigner, load_private_key
+
+__all__ = [
+    "Automat",
+    "AutomatGroup",
+    "AutomatLocation",
+    "AutomatLocker",
+    "AutomatLockerKey",
+    "AutomatUpdate",
+    "Contact",
+    "ContractInUseError",
+    "ContractKeyStorage",
+    "ContractType",
+    "Group",
+    "GroupMember",
+    "GroupType",
+    "GroupUpdate",
+    "IloqAccessRight",
+    "IloqApiUser",
+    "IloqContractKey",
+    "IloqContractUpdate",
+    "IloqKeyContract",
+    "IloqKeyStorage",
+    "KeyStatus",
+    "KeyStorage",
+    "Language",
+    "LivionKeyV2Client",
+    "MechanicalContractKey",
+    "MechanicalContractUpdate",
+    "MechanicalKey",
+    "MechanicalKeyContract",
+    "MechanicalKeyUpdate",
+    "NewAutomat",
+    "NewContractKey",
+    "NewGroup",
+    "NewIloqKeyContract",
+    "NewMechanicalKey",
+    "NewMechanicalKeyContract",
+    "NewOrganizationUnit",
+    "NewServiceAccount",
+    "NoKeysAvailableError",
+    "NotificationChannel",
+    "Notifications",
+    "OrganizationUnit",
+    "OrganizationUnitType",
+    "Page",
+    "PincodeSent",
+    "Product",
+    "ServiceAccount",
+    "ServiceAccountSigner",
+    "StorageKind",
+    "UserVerification",
+    "load_private_key",
+]

@@ -1,0 +1,143 @@
+"""``LivionKeyV2Client``: one object per service account, safe to share across coroutines.
+
+It wires the core's layers (pacer, retry budget, counters, transport) with the v2 signer and the
+v2 error mapping, and exposes the resources as attributes; it does no HTTP itself. Use it as an
+async context manager, or call ``await client.close()`` when done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+import aiohttp
+from yarl import URL
+
+from .._client import check_options, checked_base_url, stats_snapshot
+from .._pacing import Pacer
+from .._retry_budget import RetryBudget
+from .._stats import ClientStats, Counters, RequestEvent
+from .._transport import Transport
+from ._assumptions import DEFAULT_BASE_URL
+from ._automats import Automats
+from ._bulk import V2Bulk
+from ._errors import error_from_v2
+from ._iloq import Iloq
+from ._mechanical import Mechanical
+from ._organization import Groups, OrganizationUnits, ServiceAccounts
+from ._resource import Api
+from ._signing import ServiceAccountSigner
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+__all__ = ["LivionKeyV2Client"]
+
+
+class LivionKeyV2Client:
+    """An asyncio client for LivionKey API v2, authenticated as one service account.
+
+    ``private_key``: the service account's RSA private key (PEM text, or a loaded key), read
+    once and never shown. The pipeline options are V1's: ``rate_limit`` a ceiling in requests
+    per second (``None`` discovers the server's), ``max_connections`` the pool size,
+    ``timeout`` seconds per attempt, ``max_wait`` the longest a 429 pause may hold a request.
+    ``session``: your own aiohttp session (never closed by the client). ``allow_insecure``:
+    permit plain ``http://`` to a non-loopback host. ``wall_clock`` stamps the signatures.
+    """
+
+    def __init__(
+        self,
+        service_account_id: str,
+        private_key: str | bytes | RSAPrivateKey,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        private_key_password: bytes | None = None,
+        rate_limit: float | None = None,
+        max_connections: int = 16,
+        timeout: float = 30.0,
+        max_wait: float = 60.0,
+        max_attempts: int = 4,
+        max_throttled_attempts: int = 20,
+        session: aiohttp.ClientSession | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
+        on_request: Callable[[RequestEvent], None] | None = None,
+        allow_insecure: bool = False,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        check_options(
+            rate_limit=rate_limit,
+            max_connections=max_connections,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            max_throttled_attempts=max_throttled_attempts,
+        )
+        signer = ServiceAccountSigner(
+            service_account_id, private_key, password=private_key_password, wall_clock=wall_clock
+        )
+        self._sleep = sleep
+        self._counters = Counters()
+        self._pacer = Pacer(rate_limit=rate_limit, max_wait=max_wait, clock=clock, sleep=sleep)
+        self._transport = Transport(
+            base_url=checked_base_url(base_url, allow_insecure),
+            pacer=self._pacer,
+            budget=RetryBudget(),
+            counters=self._counters,
+            timeout=timeout,
+            max_connections=max_connections,
+            max_attempts=max_attempts,
+            max_throttled_attempts=max_throttled_attempts,
+            session=session,
+            trace_configs=trace_configs,
+            on_request=on_request,
+            sleep=sleep,
+            clock=clock,
+            wall_clock=wall_clock,
+            error_mapper=error_from_v2,
+        )
+        self._transport.auth = signer
+        api = Api(self._transport)
+        self.service_account_id = signer.account_id
+        self.automats = Automats(api)
+        self.iloq = Iloq(api)
+        self.mechanical = Mechanical(api)
+        self.groups = Groups(api)
+        self.organization_units = OrganizationUnits(api)
+        self.service_accounts = ServiceAccounts(api)
+        self.bulk = V2Bulk(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"LivionKeyV2Client(service_account_id={self.service_account_id!r}, "
+            f"base_url={str(self.base_url)!r})"
+        )
+
+    @property
+    def base_url(self) -> URL:
+        return self._transport.base_url
+
+    @property
+    def stats(self) -> ClientStats:
+        """A snapshot of what this client has done: requests, retries, 429s, pacing."""
+        return stats_snapshot(self._counters, self._pacer)
+
+    async def __aenter__(self) -> Self:
+        self._transport.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the connection pool (unless it is the caller's own session). Requests after
+        this raise ``TransportError`` until the client is entered again with ``async with``."""
+        await self._transport.close()

@@ -1,0 +1,120 @@
+"""API v2 authentication: every attempt signed with the service account's RSA key.
+
+Livion's documented scheme: ``x-service-account-id``, ``x-timestamp`` (milliseconds) and
+``x-signature``, the base64 RSA-SHA256 (PKCS#1 v1.5) signature of ``accountId + timestamp +
+sha256hex(METHOD + URL + body)``. The transport hands the signer the URL and body bytes exactly
+as it sends them (see ``_assumptions`` for what "exactly" means), just before they leave, so each
+retry is signed again with a fresh timestamp. The key is loaded once and never printed, logged or
+kept in a repr; an unusable key is a ``ValidationError`` that carries none of it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from yarl import URL
+
+from .._errors import ValidationError
+from .._transport import sent_url
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+__all__ = ["ServiceAccountSigner", "load_private_key", "signed_message"]
+
+
+def _crypto_missing() -> ValidationError:
+    return ValidationError(
+        "API v2 signs requests with the cryptography package: pip install 'livionkey-async[v2]'"
+    )
+
+
+def load_private_key(
+    private_key: str | bytes | RSAPrivateKey, *, password: bytes | None = None
+) -> RSAPrivateKey:
+    """The service account's RSA private key, from PEM text (PKCS#1 ``BEGIN RSA PRIVATE KEY`` or
+    PKCS#8) or a loaded key. PEM pasted into an environment variable with literal ``\\n`` in
+    place of line breaks is read too."""
+    try:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise _crypto_missing() from None
+    if isinstance(private_key, RSAPrivateKey):
+        return private_key
+    if isinstance(private_key, str):
+        if "\n" not in private_key and "\\n" in private_key:
+            private_key = private_key.replace("\\n", "\n")
+        private_key = private_key.strip().encode("utf-8")
+    problem: str | None = None
+    loaded: object = None
+    if not isinstance(private_key, bytes) or not private_key:
+        problem = "private_key must be PEM text (str or bytes) or an RSA private key"
+    else:
+        try:
+            loaded = serialization.load_pem_private_key(private_key, password=password)
+        except (ValueError, TypeError):
+            # Raised outside this block, so the error chains nothing that saw the key.
+            problem = "private_key is not a readable PEM private key (wrong format or password?)"
+        except Exception:  # cryptography's UnsupportedAlgorithm and friends
+            problem = "private_key is not a readable PEM private key"
+    if problem is None and not isinstance(loaded, RSAPrivateKey):
+        problem = "private_key must be an RSA key (Livion signs with RSA-SHA256)"
+    if problem is not None:
+        raise ValidationError(problem)
+    assert isinstance(loaded, RSAPrivateKey)
+    return loaded
+
+
+def signed_message(account_id: str, timestamp: str, method: str, url: str, body: bytes) -> bytes:
+    """What is signed: ``accountId + timestamp + sha256hex(METHOD + url + body)``."""
+    digest = hashlib.sha256(method.upper().encode("utf-8") + url.encode("utf-8") + body)
+    return f"{account_id}{timestamp}{digest.hexdigest()}".encode()
+
+
+class ServiceAccountSigner:
+    """The transport's ``Authenticator`` for API v2 (no login, nothing to refresh)."""
+
+    __slots__ = ("_key", "_wall_clock", "account_id")
+
+    def __init__(
+        self,
+        service_account_id: str,
+        private_key: str | bytes | RSAPrivateKey,
+        *,
+        password: bytes | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not isinstance(service_account_id, str) or not service_account_id.strip():
+            raise ValidationError("service_account_id must be a non-empty string")
+        self.account_id = service_account_id
+        self._key = load_private_key(private_key, password=password)
+        self._wall_clock = wall_clock
+
+    def __repr__(self) -> str:
+        return f"<ServiceAccountSigner {self.account_id!r}>"
+
+    async def credential(self) -> str:
+        return self.account_id
+
+    def headers(self, credential: str, method: str, url: URL, body: bytes | None) -> dict[str, str]:
+        """The three headers for one attempt, signed now over exactly ``url`` and ``body``."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        timestamp = str(int(self._wall_clock() * 1000))
+        message = signed_message(credential, timestamp, method, sent_url(url), body or b"")
+        signature = self._key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+        return {
+            "x-service-account-id": credential,
+            "x-timestamp": timestamp,
+            "x-signature": base64.b64encode(signature).decode("ascii"),
+        }
+
+    def refused(self, credential: str) -> bool:
+        # A refused signature stays refused (wrong key, clock far off): no second try.
+        return False

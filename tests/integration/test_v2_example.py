@@ -1,0 +1,76 @@
+"""The LivionKey20 example (``examples/livionkey20.py``) runs from end to end on the v2 simulator.
+
+It is loaded from its file, as a user would run it, and driven through its ``run`` against the
+plugin's simulator; the simulator's state proves each step happened (the unit with its iLOQ API
+user, the key20 automat in it, the contract on that automat's key with the listing's rights, its
+cancellation), and the output never shows a secret.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from livionkey_async.testing import V2SimConfig, V2Simulator
+from livionkey_async.v2 import LivionKeyV2Client
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "livionkey20.py"
+
+
+@pytest.fixture(scope="module")
+def example() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("livionkey20_example", EXAMPLE)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # attrs needs the module to resolve its annotations
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def livionkey_v2_sim_config() -> V2SimConfig:
+    return V2SimConfig(install_delay=0.3)  # the installer takes a moment: the example waits
+
+
+async def test_livionkey20_from_end_to_end(
+    example: ModuleType,
+    livionkey_v2_sim: V2Simulator,
+    livionkey_v2_client: LivionKeyV2Client,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sim = livionkey_v2_sim
+    site = example.site_from_environment(sim.config.organization_unit_id)
+    outcome = await example.run(livionkey_v2_client, site, install_poll=0.05)
+
+    unit = sim.state.units[outcome.unit_id]
+    assert unit.parent_id == sim.config.organization_unit_id
+    assert unit.iloq_api_user is not None
+    assert unit.iloq_api_user["customerCode"] == site.iloq.customer_code
+    automat = sim.state.automats[outcome.automat_id]
+    assert (automat.product, automat.organization_unit_id) == ("key20", unit.id)
+    assert automat.lifecycle_state == "active"
+    names = {str(r["id"]): str(r["name"]) for r in sim.state.access_rights}
+    assert sorted(names[r] for r in outcome.listing_rights) == ["Apartment 1", "Main door 1"]
+    contract = outcome.contract
+    assert contract.key_automat_id == outcome.automat_id
+    assert set(contract.access_right_ids) == set(outcome.listing_rights)
+    assert outcome.pincode.isdigit()
+    assert outcome.pincode == contract.pincodes[0]
+    assert outcome.cancelled
+    assert contract.id not in sim.state.iloq_contracts
+
+    printed = capsys.readouterr()
+    for secret in (outcome.pincode, site.iloq.password):
+        assert secret not in printed.out + printed.err
+
+
+async def test_the_example_runs_on_its_own(
+    example: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await example.main(None, None) == 0  # no credentials: the embedded simulator
+    assert "cancelled" in capsys.readouterr().out
