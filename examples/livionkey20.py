@@ -2,7 +2,8 @@
 
 The flow of Livion's ``pms-integration-livionkey20`` example, on ``livionkey_async.v2``:
 
-1. check the site's iLOQ credentials (step 0, see below);
+1. check the site's iLOQ credentials (``livionkey_async.iloq.check_credentials``), and stop
+   with what to fix in iLOQ Manager if any check fails;
 2. create the site's organization unit with its iLOQ API user (the four pieces of data of a
    LivionKey20 set-up: service address, customer code, user name, password);
 3. install a LivionKey20 automat (product ``key20``) there, and wait for the installer;
@@ -10,7 +11,7 @@ The flow of Livion's ``pms-integration-livionkey20`` example, on ``livionkey_asy
 5. create an iLOQ key contract for a booking, and read its pincode for the guest;
 6. cancel it (the booking was cancelled).
 
-Run it as it is and it starts the embedded API v2 simulator. Against the real service, set
+Run it as it is and it starts the embedded API v2 and iLOQ simulators. Against the real service, set
 ``LIVIONKEY_SERVICE_ACCOUNT_ID``, ``LIVIONKEY_PRIVATE_KEY_FILE`` (and ``LIVIONKEY_V2_BASE_URL``
 if not the default) and the ``ILOQ_*`` variables of the site::
 
@@ -24,9 +25,11 @@ import os
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
+from livionkey_async.iloq import PreflightReport, check_credentials
 from livionkey_async.v2 import (
     Contact,
     IloqApiUser,
@@ -37,6 +40,9 @@ from livionkey_async.v2 import (
     NewOrganizationUnit,
     OrganizationUnitType,
 )
+
+if TYPE_CHECKING:
+    from livionkey_async.testing import IloqSimulator
 
 
 @attrs.frozen
@@ -65,6 +71,15 @@ class Outcome:
     cancelled: bool
 
 
+class PreflightFailed(Exception):
+    """The site's iLOQ API user is not ready: nothing was created. ``report`` says what to fix."""
+
+    def __init__(self, report: PreflightReport) -> None:
+        fixes = [f"{check.name}: {check.fix}" for check in report.failed]
+        super().__init__("the iLOQ credentials preflight failed:\n" + "\n".join(fixes))
+        self.report = report
+
+
 async def wait_until_active(client: LivionKeyV2Client, automat_id: str, every: float) -> None:
     """The installer enters the installation pincode on site; then the automat is active."""
     while True:  # polling the service: there is nothing local to wait on
@@ -85,13 +100,18 @@ async def run(
 ) -> Outcome:
     """The whole flow on ``client``; answers what it did."""
     # -- step 0: the iLOQ credentials preflight -------------------------------------------------
-    # TODO(lead): check the site's iLOQ API user before anything is created, and stop here with
-    # the report when it fails (livionkey_async.iloq came from its own branch; this example
-    # leaves the call to the merge). iLOQ calls the customer code the service code:
-    #     report = await check_credentials(
-    #         service_address=site.iloq.service_address, service_code=site.iloq.customer_code,
-    #         username=site.iloq.username, password=site.iloq.password)
-    #     if not report.ok: raise SystemExit(...)
+    # Check the site's iLOQ API user before anything is created: a missing right found now costs
+    # a minute at the desk, found when the automat is connected it costs a site visit. (iLOQ
+    # calls the customer code the service code.)
+    report = await check_credentials(
+        service_address=site.iloq.service_address,
+        service_code=site.iloq.customer_code,
+        username=site.iloq.username,
+        password=site.iloq.password,
+    )
+    if not report.ok:
+        raise PreflightFailed(report)
+    print(f"iLOQ credentials: all {len(report.checks)} checks passed")
 
     # -- step 1: the site's organization unit, with its iLOQ API user -------------------------
     unit = await client.organization_units.create(
@@ -177,17 +197,33 @@ async def main(account: str | None, pem: str | None) -> int:
         async with LivionKeyV2Client(account, pem, base_url=base_url) as client:
             await run(client, site_from_environment(os.environ.get("PARENT_UNIT_ID")))
         return 0
-    from livionkey_async.testing import V2Simulator
+    from livionkey_async.testing import IloqSimConfig, IloqSimulator, V2Simulator
 
     print(
-        "no LIVIONKEY_SERVICE_ACCOUNT_ID: running against the embedded simulator", file=sys.stderr
+        "no LIVIONKEY_SERVICE_ACCOUNT_ID: running against the embedded simulators", file=sys.stderr
     )
     async with (
         V2Simulator() as sim,
+        IloqSimulator(IloqSimConfig()) as iloq,
         LivionKeyV2Client(sim.service_account_id, sim.private_key_pem, base_url=sim.url) as client,
     ):
-        await run(client, site_from_environment(sim.config.organization_unit_id), install_poll=0.1)
+        site = site_for(iloq, sim.config.organization_unit_id)
+        await run(client, site, install_poll=0.1)
     return 0
+
+
+def site_for(iloq: IloqSimulator, parent_unit_id: str | None) -> Site:
+    """The demo site, its iLOQ API user on the embedded iLOQ simulator."""
+    config = iloq.config
+    return attrs.evolve(
+        site_from_environment(parent_unit_id),
+        iloq=IloqApiUser(
+            service_address=iloq.service_address,
+            customer_code=config.customer_code,
+            username=config.username,
+            password=config.password,
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,13 @@ from types import ModuleType
 
 import pytest
 
-from livionkey_async.testing import V2SimConfig, V2Simulator
+from livionkey_async.testing import (
+    IloqLockingSystem,
+    IloqSimConfig,
+    IloqSimulator,
+    V2SimConfig,
+    V2Simulator,
+)
 from livionkey_async.v2 import LivionKeyV2Client
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "livionkey20.py"
@@ -41,11 +47,15 @@ async def test_livionkey20_from_end_to_end(
     example: ModuleType,
     livionkey_v2_sim: V2Simulator,
     livionkey_v2_client: LivionKeyV2Client,
+    livionkey_iloq_sim: IloqSimulator,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     sim = livionkey_v2_sim
-    site = example.site_from_environment(sim.config.organization_unit_id)
+    site = example.site_for(livionkey_iloq_sim, sim.config.organization_unit_id)
     outcome = await example.run(livionkey_v2_client, site, install_poll=0.05)
+    # Step 0 checked the iLOQ API user first, and ended its session.
+    assert livionkey_iloq_sim.endpoint_calls("CreateSession") == 1
+    assert livionkey_iloq_sim.open_sessions() == []
 
     unit = sim.state.units[outcome.unit_id]
     assert unit.parent_id == sim.config.organization_unit_id
@@ -74,3 +84,21 @@ async def test_the_example_runs_on_its_own(
 ) -> None:
     assert await example.main(None, None) == 0  # no credentials: the embedded simulator
     assert "cancelled" in capsys.readouterr().out
+
+
+async def test_a_failed_preflight_stops_before_anything_is_created(
+    example: ModuleType,
+    livionkey_v2_sim: V2Simulator,
+    livionkey_v2_client: LivionKeyV2Client,
+) -> None:
+    system = IloqLockingSystem(missing_rights={"order_keys"})
+    state = livionkey_v2_sim.state
+    units, automats = set(state.units), set(state.automats)
+    async with IloqSimulator(IloqSimConfig(locking_systems=[system])) as iloq:
+        site = example.site_for(iloq, livionkey_v2_sim.config.organization_unit_id)
+        with pytest.raises(example.PreflightFailed) as failed:
+            await example.run(livionkey_v2_client, site, install_poll=0.05)
+    assert [c.name for c in failed.value.report.failed] == ["Right to order keys"]
+    assert "Right to order keys" in str(failed.value)
+    # Nothing was created on the LivionKey side: no organization unit, no automat.
+    assert (set(state.units), set(state.automats)) == (units, automats)
