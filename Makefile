@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit bench bench-bulk bench-all clean
+.PHONY: install demo test lint typecheck unit bench bench-bulk bench-all profile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ bench-bulk: $(VENV)/.bench-installed
 	$(BIN)/python -m benchmarks.bulk
 
 bench-all: bench bench-bulk
+
+# Where the client's CPU per request goes (cProfile): benchmarks/results/profile.txt.
+profile: $(VENV)/.bench-installed
+	$(BIN)/python -m benchmarks.profile
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info

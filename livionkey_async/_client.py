@@ -51,6 +51,7 @@ def checked_base_url(base_url: str, allow_insecure: bool) -> URL:
 def check_options(
     *,
     rate_limit: float | None,
+    rate_hint: float | None = None,
     max_connections: int,
     timeout: float,
     max_attempts: int,
@@ -59,6 +60,8 @@ def check_options(
     """The pipeline options every client takes, checked the same way."""
     if rate_limit is not None and rate_limit <= 0:
         raise ValidationError("rate_limit must be positive (or None to discover it)")
+    if rate_hint is not None and rate_hint <= 0:
+        raise ValidationError("rate_hint must be positive (or None to discover the rate)")
     if max_connections < 1:
         raise ValidationError("max_connections must be at least 1")
     if timeout <= 0:
@@ -81,6 +84,7 @@ def stats_snapshot(counters: Counters, pacer: Pacer) -> ClientStats:
         current_rate=pacer.rate,
         paused_seconds=pacer.paused_seconds,
         congestion_events=pacer.congestion_events,
+        learnt_rate=pacer.learnt_rate,
     )
 
 
@@ -98,6 +102,9 @@ class LivionKeyClient:
     LivionKeyPad API that shares its base URL and login (``keypad``).
 
     ``rate_limit``: a ceiling in requests per second; ``None`` discovers the server's limit.
+    ``rate_hint``: where discovery starts instead of its slow start, typically the
+    ``stats.learnt_rate`` of an earlier run (a web service that restarts keeps it): held like a
+    discovered rate, probed upwards later, lowered on a 429.
     ``max_connections``: most requests in flight (the connection pool's size). ``timeout``:
     seconds per attempt, for connecting and for each read. ``refresh_margin``: log in again this
     long before the token expires. ``max_wait``: the longest a 429 pause may hold a request
@@ -112,6 +119,7 @@ class LivionKeyClient:
         *,
         base_url: str = DEFAULT_BASE_URL,
         rate_limit: float | None = None,
+        rate_hint: float | None = None,
         max_connections: int = 16,
         timeout: float = 30.0,
         refresh_margin: float = 300.0,
@@ -130,6 +138,7 @@ class LivionKeyClient:
             raise ValidationError("email and password are required")
         check_options(
             rate_limit=rate_limit,
+            rate_hint=rate_hint,
             max_connections=max_connections,
             timeout=timeout,
             max_attempts=max_attempts,
@@ -139,7 +148,9 @@ class LivionKeyClient:
         self.__password = password
         self._sleep = sleep
         self._counters = Counters()
-        self._pacer = Pacer(rate_limit=rate_limit, max_wait=max_wait, clock=clock, sleep=sleep)
+        self._pacer = Pacer(
+            rate_limit=rate_limit, rate_hint=rate_hint, max_wait=max_wait, clock=clock, sleep=sleep
+        )
         self._transport = Transport(
             base_url=checked_base_url(base_url, allow_insecure),
             pacer=self._pacer,

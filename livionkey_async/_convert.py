@@ -184,6 +184,13 @@ def _device_refs_wire(ids: tuple[str, ...]) -> list[dict[str, str]]:
     return [{"id": device_id} for device_id in ids]
 
 
+def _optional(hook: Callable[[Any, type], T], scalar: type) -> Callable[[Any, type], T | None]:
+    def structure_optional(value: Any, _: type) -> T | None:
+        return None if value is None else hook(value, scalar)
+
+    return structure_optional
+
+
 def _structure_recurrences(value: object, _: type) -> tuple[Recurrence, ...]:
     # `recurrent` is `[]` for no schedule; older answers say `false` (or nothing) instead.
     if value is None or isinstance(value, bool):
@@ -211,6 +218,14 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_strings)
+    # The optional scalars directly: cattrs' generic Optional hook dispatches on every value.
+    for scalar, hook in (
+        (str, _structure_str),
+        (int, _structure_int),
+        (bool, _structure_bool),
+        (datetime, lambda value, _: parse_datetime(value)),
+    ):
+        conv.register_structure_hook(scalar | None, _optional(hook, scalar))
     conv.register_structure_hook_func(lambda t: t == tuple[Recurrence, ...], _structure_recurrences)
 
     def names(cls: type) -> dict[str, str]:
@@ -227,19 +242,20 @@ def _make_converter() -> cattrs.Converter:
         structure_fields: Callable[[Any, type], Any] = make_dict_structure_fn(
             cls, conv, **overrides
         )
-        aliases = _ALIASES.get(cls, {})
+        aliases = tuple(_ALIASES.get(cls, {}).items())
 
         def structure_object(value: Any, target: type) -> Any:
             if not isinstance(value, Mapping):
                 raise ValueError(f"not a JSON object: {type(value).__name__}")
             # `null` means "not given": the field keeps its default (or is missing if required).
-            present = {k: v for k, v in value.items() if v is not None}
-            for wire, others in aliases.items():
-                if wire not in present:
-                    alias = next((o for o in others if o in present), None)
+            if None in value.values():
+                value = {k: v for k, v in value.items() if v is not None}
+            for wire, others in aliases:
+                if wire not in value:
+                    alias = next((o for o in others if o in value), None)
                     if alias is not None:
-                        present[wire] = present[alias]
-            return structure_fields(present, target)
+                        value = {**value, wire: value[alias]}
+            return structure_fields(value, target)
 
         return structure_object
 

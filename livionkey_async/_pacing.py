@@ -37,9 +37,13 @@ loop the slots that fell due meanwhile leave at most a few back to back, not all
   rate is halved, as TCP does. Every caller pauses for the ``Retry-After``.
 * *Increase*: restart at 85 % of the plateau and climb back to it along a cubic within a second,
   then *hold* it: each probe costs a whole-client pause, so it only pays when the limit moved.
-  After 20 s (3 s when the plateau was a guess; doubled up to 160 s each time a probe finds the
+  After 60 s (3 s when the plateau was a guess; doubled up to 480 s each time a probe finds the
   limit where it was) the rate probes upwards along a slow convex cubic (+10 % after 3 s, +80 %
-  after 6 s). A failed probe never lowers the plateau it started from, which held all along.
+  after 6 s). A failed probe never lowers the plateau it started from, which held all along, and
+  raises it only when what got through was clearly (10 %) above it: a probe's measure includes
+  the server's burst, and a plateau set on it would fail again within seconds.
+* *Start from a hint* (``rate_hint``, an earlier run's learnt rate): hold it as a plateau from
+  the first request, with no slow start and no first 429.
 
 The discovered rate only grows while the pacer is what holds callers back (others are queued), so
 an idle or concurrency-bound client does not inflate it. ``rate_limit`` is a hard ceiling over all
@@ -74,10 +78,11 @@ _FAST_CONVERGENCE = 0.7  # a plateau that failed shrinks at least to this share 
 _BURST_GUESS = 0.2  # ... by the seconds a server's burst typically hides, per second it held
 _CUT = 0.85  # after a 429 the rate restarts at this share of the plateau ...
 _RECOVERY = 1.0  # ... and climbs back to it in this many seconds
-_HOLD = 20.0  # seconds on the plateau before probing upwards
+_HOLD = 60.0  # seconds on the plateau before probing upwards
 _GUESS_HOLD = 3.0  # ... when the plateau is a guess (halved, nothing measured)
-_MAX_HOLD = 160.0  # ... at most, doubling while probes find the limit where it was
+_MAX_HOLD = 480.0  # ... at most, doubling while probes find the limit where it was
 _PROBE_TIME = 3.0  # a probe is 10 % above the plateau after this many seconds (cubic)
+_MOVED = 1.1  # a failed probe that measured less than this share of its plateau left it as it was
 _ESTIMATE_WINDOW = 1.0  # the estimate counts the successes of the last second ...
 _ESTIMATE_COUNT = 16  # ... or of as long as this many requests take at the current rate
 _MIN_ESTIMATE_SPAN = 0.5  # ... and needs at least half of that window without a pause
@@ -106,15 +111,25 @@ class _RateFinder:
 
     __slots__ = ("base", "grown", "hold", "mode", "plateau", "rate")
 
-    def __init__(self, *, initial: float | None, known: float | None) -> None:
+    def __init__(
+        self, *, initial: float | None, known: float | None, hint: float | None = None
+    ) -> None:
         self.hold = _HOLD
         self.grown = 0.0
         self.plateau = math.inf
         self.mode = _SLOW_START
         self.base: float | None = initial
-        if known is not None:  # told the limit: sit on it (probes are capped by the ceiling)
-            self.mode, self.plateau, self.base, self.grown = _HOLDING, known, known, _RECOVERY
+        start = known if known is not None else hint
+        if start is not None:
+            # Told the limit (a ceiling caps the probes) or given what an earlier run learnt
+            # (a plateau like any other: held, probed, lowered by a 429): sit on it.
+            self.mode, self.plateau, self.base, self.grown = _HOLDING, start, start, _RECOVERY
         self.rate: float | None = self.base
+
+    @property
+    def learnt(self) -> float | None:
+        """The plateau found (or given), ``None`` while still in slow start."""
+        return None if self.mode == _SLOW_START or math.isinf(self.plateau) else self.plateau
 
     def grow(self, elapsed: float, cap: float) -> str | None:
         """Advance by ``elapsed`` seconds of growth; return the new mode if it changed."""
@@ -170,10 +185,13 @@ class _RateFinder:
             how, hold = "nothing measurable, halved", _GUESS_HOLD
         probing = self.mode == _PROBE and old is not None and old > self.plateau * (1 + _EPSILON)
         if probing:
-            # The plateau held for the whole hold: a failed probe does not lower it.
-            estimate = max(estimate, self.plateau)
-            if hold == _HOLD and estimate < 1.1 * self.plateau:  # the limit has not moved
-                hold = min(2 * self.hold, _MAX_HOLD)
+            # The plateau held for the whole hold: a failed probe does not lower it. Nor does it
+            # raise it by a little: what got through during the probe includes the server's
+            # burst, so only a clearly higher measure says the limit moved.
+            if estimate < _MOVED * self.plateau:  # the limit has not moved
+                estimate = self.plateau
+                if hold == _HOLD:
+                    hold = min(2 * self.hold, _MAX_HOLD)
         elif self.mode != _SLOW_START:
             # The plateau itself failed: too high by about the server's burst over its lifetime.
             share = 1.0 - _BURST_GUESS / max(lasted, _EPSILON)
@@ -244,9 +262,12 @@ class Pacer:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         burst: int = 1,
         default_pause: float = 1.0,
+        rate_hint: float | None = None,
     ) -> None:
         if rate_limit is not None and not rate_limit > 0:
             raise ValueError("rate_limit must be positive (or None to discover it)")
+        if rate_hint is not None and not rate_hint > 0:
+            raise ValueError("rate_hint must be positive (or None to start from slow start)")
         if initial_rate is not None and not initial_rate > 0:
             raise ValueError("initial_rate must be positive (or None to start unpaced)")
         if not min_rate > 0 or not max_wait >= 0 or not default_pause >= 0:
@@ -260,7 +281,9 @@ class Pacer:
         self._sleep = sleep
         self._burst = burst
         self._initial_pause = self._default_pause = default_pause
-        self._finder = _RateFinder(initial=initial_rate, known=rate_limit)
+        if rate_hint is not None and rate_limit is not None:
+            rate_hint = min(rate_hint, rate_limit)
+        self._finder = _RateFinder(initial=initial_rate, known=rate_limit, hint=rate_hint)
 
         now = clock()
         # The gate: next free slot (GCRA), and a generation bumped whenever waiters must re-plan.
@@ -291,6 +314,12 @@ class Pacer:
     def rate(self) -> float | None:
         """The pacing rate now (requests per second), ``None`` while unpaced."""
         return self._effective(self._clock())
+
+    @property
+    def learnt_rate(self) -> float | None:
+        """The rate the pacer settled on (a discovered plateau, or the given ceiling or hint),
+        ``None`` while it is still ramping up: keep it to start the next client at it."""
+        return self._finder.learnt
 
     @property
     def max_wait(self) -> float:
@@ -464,18 +493,29 @@ class Pacer:
     # --- rate ---------------------------------------------------------------------------------
 
     def _effective(self, now: float) -> float | None:
-        """The discovered rate under every cap that applies now."""
+        """The discovered rate under every cap that applies now (the hot path: no allocation)."""
         rate = self._finder.rate
-        for cap in self._caps(now):
-            if rate is None or cap < rate:
+        cap = self._ceiling
+        if cap is not None and (rate is None or cap < rate):
+            rate = cap
+        cap = self._quota_rate
+        if cap is not None and (rate is None or cap < rate):
+            rate = cap
+        if now < self._spread_until:
+            cap = self._spread_rate
+            if cap is not None and (rate is None or cap < rate):
                 rate = cap
         return rate
 
-    def _caps(self, now: float) -> list[float]:
-        caps = [cap for cap in (self._ceiling, self._quota_rate) if cap is not None]
-        if self._spread_rate is not None and now < self._spread_until:
-            caps.append(self._spread_rate)
-        return caps
+    def _cap(self, now: float) -> float:
+        """The lowest cap that applies now (``_MAX_RATE`` when none does)."""
+        lowest = _MAX_RATE
+        for cap in (self._ceiling, self._quota_rate):
+            if cap is not None and cap < lowest:
+                lowest = cap
+        if now < self._spread_until and self._spread_rate is not None:
+            lowest = min(lowest, self._spread_rate)
+        return lowest
 
     def _grow(self, now: float) -> None:
         """Advance discovery by the time since the last success, if the pacer was the limit."""
@@ -484,7 +524,7 @@ class Pacer:
         limited = self._waiters > 0 or now - self._last_delayed_at <= _LIMITED_MEMORY
         if elapsed <= 0 or not limited:
             return
-        mode = self._finder.grow(elapsed, min([_MAX_RATE, *self._caps(now)]))
+        mode = self._finder.grow(elapsed, self._cap(now))
         new, last = self._effective(now), self._last_logged_rate
         if mode is not None:
             log.debug("rate %s -> %s: %s", _fmt(last), _fmt(new), mode)

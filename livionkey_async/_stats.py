@@ -33,7 +33,8 @@ class ClientStats:
     429s received; ``retries`` the attempts after a first one; ``failures`` the calls that ended in
     an error (after their retries); ``current_rate`` the pacing rate in
     requests per second (``None`` while unpaced); ``paused_seconds`` how long 429 pauses held
-    the client.
+    the client; ``learnt_rate`` the rate the pacer settled on (``None`` while it still ramps
+    up): a service keeps it across restarts and passes it back as ``rate_hint=``.
     """
 
     requests: int
@@ -47,6 +48,7 @@ class ClientStats:
     current_rate: float | None
     paused_seconds: float
     congestion_events: int
+    learnt_rate: float | None = None
 
 
 @attrs.frozen

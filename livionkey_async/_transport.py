@@ -549,7 +549,7 @@ def _decode(body: bytes) -> Any:
     A body that strict JSON refuses but that opens like JSON is read once more, forgiving the
     slips of Livion's own published examples (``_lenient_json``).
     """
-    if not body.strip():
+    if not body or body.isspace():
         return None
     try:
         return json.loads(body)

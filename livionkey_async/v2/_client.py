@@ -42,7 +42,8 @@ class LivionKeyV2Client:
 
     ``private_key``: the service account's RSA private key (PEM text, or a loaded key), read
     once and never shown. The pipeline options are V1's: ``rate_limit`` a ceiling in requests
-    per second (``None`` discovers the server's), ``max_connections`` the pool size,
+    per second (``None`` discovers the server's), ``rate_hint`` where discovery starts (an
+    earlier run's ``stats.learnt_rate``), ``max_connections`` the pool size,
     ``timeout`` seconds per attempt, ``max_wait`` the longest a 429 pause may hold a request.
     ``session``: your own aiohttp session (never closed by the client). ``allow_insecure``:
     permit plain ``http://`` to a non-loopback host. ``wall_clock`` stamps the signatures.
@@ -56,6 +57,7 @@ class LivionKeyV2Client:
         base_url: str = DEFAULT_BASE_URL,
         private_key_password: bytes | None = None,
         rate_limit: float | None = None,
+        rate_hint: float | None = None,
         max_connections: int = 16,
         timeout: float = 30.0,
         max_wait: float = 60.0,
@@ -71,6 +73,7 @@ class LivionKeyV2Client:
     ) -> None:
         check_options(
             rate_limit=rate_limit,
+            rate_hint=rate_hint,
             max_connections=max_connections,
             timeout=timeout,
             max_attempts=max_attempts,
@@ -81,7 +84,9 @@ class LivionKeyV2Client:
         )
         self._sleep = sleep
         self._counters = Counters()
-        self._pacer = Pacer(rate_limit=rate_limit, max_wait=max_wait, clock=clock, sleep=sleep)
+        self._pacer = Pacer(
+            rate_limit=rate_limit, rate_hint=rate_hint, max_wait=max_wait, clock=clock, sleep=sleep
+        )
         self._transport = Transport(
             base_url=checked_base_url(base_url, allow_insecure),
             pacer=self._pacer,
