@@ -23,7 +23,7 @@ import random
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from attrs import define
+from attrs import define, field
 
 from ._config import Faults, SimConfig, SimStats
 from ._messages import Msg, SimError
@@ -55,6 +55,7 @@ class SimContext:
     faults: Faults
     stats: SimStats
     rng: random.Random
+    on_reset: list[Callable[[], None]] = field(factory=list)  # what else a reset resets
 
 
 CONTEXT = web.AppKey("livionkey_sim", SimContext)
@@ -493,6 +494,8 @@ def reset_context(ctx: SimContext) -> None:
     ctx.stats.reset()
     ctx.faults.copy_from(ctx.config.faults)
     ctx.rng.seed(ctx.config.seed)
+    for reset in ctx.on_reset:
+        reset()
 
 
 def make_app(ctx: SimContext) -> web.Application:
