@@ -20,8 +20,8 @@ demo: $(STAMP)
 	$(BIN)/livionkey-async demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check livionkey_async tests benchmarks
-	$(BIN)/ruff format --check livionkey_async tests benchmarks
+	$(BIN)/ruff check livionkey_async tests benchmarks examples
+	$(BIN)/ruff format --check livionkey_async tests benchmarks examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
