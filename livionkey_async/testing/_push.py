@@ -77,6 +77,9 @@ class WebhookPush:
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
+        self._idle = asyncio.Event()  # of this loop (a simulator may be started in another)
+        if not self._lanes:
+            self._idle.set()
         for lane in list(self._lanes):
             self._kick(lane)
 

@@ -668,3 +668,24 @@ def test_livions_schedules() -> None:
     assert next_delay("legacy", 1, 404) is None
     assert next_delay("legacy", 1, 307) is None
     assert next_delay("legacy", 5, None) is None
+
+
+async def test_events_of_a_stopped_simulator_go_out_when_it_starts_again(
+    endpoint: Endpoint,
+) -> None:
+    sim = Simulator()
+    sim.add_webhook(endpoint.url)
+    sim.fetch_key("00001", "A0001")  # not running yet: queued
+    async with sim:
+        async with asyncio.timeout(10):
+            await sim.wait_for_webhooks()
+    sim.return_key("00001", "A0001")  # stopped: queued again
+    with pytest.raises(RuntimeError, match="not running"):
+        await sim.wait_for_webhooks()
+    async with sim:
+        async with asyncio.timeout(10):
+            await sim.wait_for_webhooks()
+    states = [
+        e.state for e in (r.event() for r in endpoint.received) if isinstance(e, KeyStatusEvent)
+    ]
+    assert states == ["key-fetched", "key-returned"]
