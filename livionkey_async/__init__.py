@@ -30,7 +30,9 @@ from ._errors import (
     UnsupportedDeviceError,
     ValidationError,
 )
+from ._events import KeyStatusEvent
 from ._fanout import ItemResult, Outcome
+from ._key_watch import KeyWatch
 from ._models import (
     AccessRight,
     AccessRightUpdate,
@@ -92,6 +94,8 @@ __all__ = [
     "KeyPosition",
     "KeyRef",
     "KeyStatus",
+    "KeyStatusEvent",
+    "KeyWatch",
     "LivionKeyClient",
     "LivionKeyError",
     "Locker",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import attrs
@@ -9,6 +12,7 @@ import attrs
 from ._convert import locker_index_wire, structure, unstructure
 from ._devices import Devices, segment
 from ._errors import ValidationError
+from ._key_watch import KeyWatch
 from ._models import CreatedKey, Key, KeyEvent, NewKey
 from ._transport import Call, Transport
 from ._validation import check_id, validate_new_key
@@ -25,9 +29,18 @@ _BACKUP_CODES_UPDATED = ("backup codes updated",)
 class Keys:
     """The ``/keys`` endpoints."""
 
-    def __init__(self, transport: Transport, devices: Devices) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        devices: Devices,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._transport = transport
         self._devices = devices
+        self._sleep = sleep
+        self._clock = clock
 
     def __repr__(self) -> str:
         return f"<Keys of {self._transport.base_url}>"
@@ -139,3 +152,47 @@ class Keys:
         if isinstance(data, list):  # the codes themselves, where a service answers them
             return structure(data, tuple[str, ...])
         return (await self.get(key_id, device_id=device_id)).backup_codes
+
+    def watch(
+        self,
+        device_ids: Iterable[str] | str,
+        *,
+        interval: float = 30.0,
+        relist_interval: float = 300.0,
+        initial: bool = False,
+        concurrency: int = 4,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> KeyWatch:
+        """Key-status changes of every key of ``device_ids``, by polling: an async iterator of
+        :class:`~livionkey_async.KeyStatusEvent` for accounts without webhooks.
+
+        Polls ``GET /keys/{id}/status`` of each key every ``interval`` seconds (at most
+        ``concurrency`` at once, through the client's pacer) and yields the keys whose latest
+        event changed; lists the devices' keys again every ``relist_interval`` seconds. The first
+        poll only records a baseline unless ``initial`` (then it yields every key's current
+        state). Transient failures are logged and retried at the next poll; a refused login, a
+        device that cannot be watched or a closed client end it with the error. ``sleep`` and
+        ``clock`` (monotonic seconds) default to the client's own.
+        """
+        ids = [device_ids] if isinstance(device_ids, str) else list(device_ids)
+        if not ids:
+            raise ValidationError("device_ids must name at least one device")
+        for device_id in ids:
+            check_id("device_id", device_id)
+        if interval <= 0 or relist_interval <= 0:
+            raise ValidationError("interval and relist_interval must be positive")
+        if concurrency < 1:
+            raise ValidationError("concurrency must be at least 1")
+        return KeyWatch(
+            devices=self._devices,
+            status=lambda device_id, key_id: self.status(key_id, device_id=device_id),
+            device_ids=list(dict.fromkeys(ids)),
+            interval=interval,
+            relist_interval=relist_interval,
+            initial=initial,
+            concurrency=concurrency,
+            closed=lambda: self._transport.closed,
+            sleep=self._sleep if sleep is None else sleep,
+            clock=self._clock if clock is None else clock,
+        )

@@ -229,6 +229,11 @@ class Transport:
                 self._session._retry_connection = False
         return self._session
 
+    @property
+    def closed(self) -> bool:
+        """The client was closed (and not entered again): requests fail."""
+        return self._closed
+
     async def close(self) -> None:
         """Close the session if this transport created it; a borrowed one is left open."""
         self._closed = True

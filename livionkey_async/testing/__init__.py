@@ -9,6 +9,12 @@ failures a client must survive. Three ways in::
     livionkey-async sim --port 8080 --fail-rate 0.05                    # from the shell
     async def test_x(livionkey_sim, livionkey_client): ...             # the pytest plugin
 
+It also pushes webhooks as Livion does (both shapes, signed, retried on Livion's schedules,
+ordered per device and event type, with duplicate and late faults) to the endpoints registered
+with ``sim.add_webhook(url, shape="v2" | "legacy")``; ``sim.fetch_key``, ``sim.return_key``,
+``sim.key_not_returned``, ``sim.enter_code`` and ``sim.raise_alarm`` play what happens at an
+automat, and contracts written through the API push their updates.
+
 ``IloqSimulator`` does the same for iLOQ's 5 Series Public API session flow, with a knob for each
 misconfiguration the credentials preflight (``livionkey_async.iloq``) recognises::
 
@@ -26,6 +32,7 @@ from typing import TYPE_CHECKING
 from ._config import AccountConfig, Faults, SimConfig, SimStats
 from ._iloq import IloqFaults, IloqLockingSystem, IloqSimConfig, IloqSimSession, IloqSimulator
 from ._messages import SimError
+from ._push_model import DeliveryRecord, WebhookSettings, WebhookSubscription
 from ._records import SimContract
 from ._server import Simulator
 
@@ -34,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AccountConfig",
+    "DeliveryRecord",
     "Faults",
     "IloqFaults",
     "IloqLockingSystem",
@@ -47,6 +55,8 @@ __all__ = [
     "Simulator",
     "V2SimConfig",
     "V2Simulator",
+    "WebhookSettings",
+    "WebhookSubscription",
 ]
 
 

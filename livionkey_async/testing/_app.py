@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from aiohttp import web
-from attrs import define
+from attrs import define, field
 
 from ._config import Faults, SimConfig, SimStats
 from ._messages import Msg, SimError
@@ -65,6 +65,7 @@ class SimContext:
     faults: Faults
     stats: SimStats
     rng: random.Random
+    on_reset: list[Callable[[], None]] = field(factory=list)  # what else a reset resets
 
 
 class FaultHost(Protocol):
@@ -522,6 +523,8 @@ def reset_context(ctx: SimContext) -> None:
     ctx.stats.reset()
     ctx.faults.copy_from(ctx.config.faults)
     ctx.rng.seed(ctx.config.seed)
+    for reset in ctx.on_reset:
+        reset()
 
 
 def make_app(ctx: SimContext) -> web.Application:

@@ -166,7 +166,10 @@ async def _serve(config: SimConfig) -> None:
         print(f"  email:    {config.email}", flush=True)
         print(f"  password: {config.password}", flush=True)
         print(f"  devices:  {devices}", flush=True)
-        print(f"  control:  {sim.url}/_sim/stats, /_sim/faults, /_sim/reset", flush=True)
+        print(
+            f"  control:  {sim.url}/_sim/stats, /_sim/faults, /_sim/reset, /_sim/webhooks",
+            flush=True,
+        )
         print("Press Ctrl-C to stop.", flush=True)
         await stop.wait()
     print("simulator stopped", flush=True)

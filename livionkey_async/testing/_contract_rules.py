@@ -210,6 +210,7 @@ class ContractRules:
         contract.recurrent = recurrent
         contract.tag = self._tag(refs)
         store.index(contract)
+        store.changed(contract)
         return Text(Ack.CONTRACT_UPDATED)
 
     def regenerate_pincode(self, account: str, object_id: str, body: object) -> JSONObj:
@@ -222,6 +223,7 @@ class ContractRules:
         store.unindex(contract)
         contract.pincode = pincode
         store.index(contract)
+        store.changed(contract)
         return {"pincode": contract.pincode}
 
     def delete_contract(self, account: str, object_id: str) -> Text:

@@ -14,14 +14,17 @@ from aiohttp.log import access_logger
 
 from ._app import SimContext, make_app, reset_context
 from ._config import SimConfig, SimStats
+from ._push_api import WebhookMethods
+from ._push_routes import add_webhook_routes
 from ._records import SimContract
 from ._state import SimState
 
 __all__ = ["Simulator"]
 
 
-class Simulator:
-    """The LivionKey API V1 simulator, serving on ``config.host:config.port`` (0: a free port).
+class Simulator(WebhookMethods):
+    """The LivionKey API V1 simulator, serving on ``config.host:config.port`` (0: a free port);
+    it pushes webhooks to the endpoints registered with ``add_webhook`` (``WebhookMethods``).
 
     >>> async with Simulator(SimConfig(devices=2, keys=3)) as sim:  # doctest: +SKIP
     ...     async with LivionKeyClient(sim.config.email, sim.config.password, base_url=sim.url):
@@ -40,7 +43,10 @@ class Simulator:
             stats=self.stats,
             rng=random.Random(self.config.seed),
         )
+        self._init_webhooks()
+        self._context.on_reset.append(self._reset_webhooks)
         self.app = make_app(self._context)
+        add_webhook_routes(self.app, self)
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
 
@@ -78,10 +84,12 @@ class Simulator:
         host = f"[{host}]" if ":" in host else host
         self._runner = runner
         self._url = f"http://{host}:{port}"
+        await self._webhooks.start()
 
     async def stop(self) -> None:
         runner, self._runner, self._url = self._runner, None, None
         if runner is not None:
+            await self._webhooks.stop()
             await runner.cleanup()
 
     async def __aenter__(self) -> Simulator:

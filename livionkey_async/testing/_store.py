@@ -4,6 +4,9 @@ Every rule module reads and writes through one store, so they all see the same w
 owns the things that must be shared to stay deterministic from the seed: the random generator
 behind object ids, pincodes and backup codes, and the counter behind 401 messages.
 
+Observers (the simulator's webhook push) hear of every key event recorded and every contract
+created or changed, the moment it happens.
+
 What the references leave open is assumed in ``_assumptions``.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from typing import Protocol
 
 from ._config import Clock
 from ._messages import Msg, SimError
@@ -18,7 +22,17 @@ from ._records import KeyEvent, SimAccessRight, SimContract, SimDevice, SimKey
 from ._vocabulary import V1_PRODUCTS
 from ._wire import iso
 
-__all__ = ["SimStore"]
+__all__ = ["SimStore", "StoreObserver"]
+
+
+class StoreObserver(Protocol):
+    """Hears of what happens in the store, as it happens."""
+
+    def key_event(self, device: SimDevice, key: SimKey, event: KeyEvent) -> None:
+        """A key event was recorded (added, fetched, returned, not returned)."""
+
+    def contract_written(self, contract: SimContract, *, created: bool) -> None:
+        """A contract was created (``created``) or changed (its dates, pincode, keys...)."""
 
 
 class SimStore:
@@ -27,6 +41,7 @@ class SimStore:
     def __init__(self, clock: Clock, seed: int) -> None:
         self.clock = clock
         self._seed = seed
+        self.observers: list[StoreObserver] = []  # kept across resets
         self.reset()
 
     def reset(self) -> None:
@@ -149,6 +164,8 @@ class SimStore:
             after_key=key.key_id if action in ("key-added", "key-returned") else None,
         )
         key.events.append(event)
+        for observer in self.observers:
+            observer.key_event(device, key, event)
         return event
 
     # ------------------------------------------------------------------ contracts
@@ -156,6 +173,13 @@ class SimStore:
     def store(self, contract: SimContract) -> None:
         self.contracts[contract.object_id] = contract
         self.index(contract)
+        for observer in self.observers:
+            observer.contract_written(contract, created=True)
+
+    def changed(self, contract: SimContract) -> None:
+        """A stored contract was changed: tell the observers."""
+        for observer in self.observers:
+            observer.contract_written(contract, created=False)
 
     def forget(self, contract: SimContract) -> None:
         del self.contracts[contract.object_id]

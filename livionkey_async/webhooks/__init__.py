@@ -11,13 +11,11 @@ endpoint of yours, in one of two shapes: the legacy flat body (with a shared-sec
         if isinstance(event, KeyStatusEvent) and event.state == "key-not-returned": ...
 
 and plays Livion's part for tests and tooling: :func:`encode_event` writes a body in either shape
-and :func:`sign` signs it.
+and :func:`sign` signs it. The event classes are defined in the core (``client.keys.watch``
+yields the same :class:`KeyStatusEvent` from polling) and re-exported here unchanged.
 """
 
-from ._dedupe import Claim, DedupeStore, InMemoryDedupeStore
-from ._encode import encode_event, event_type
-from ._errors import VerificationFailure, WebhookPayloadError, WebhookVerificationError
-from ._events import (
+from .._events import (
     CodeEnteredEvent,
     ContractUpdateEvent,
     DeviceAlarmEvent,
@@ -27,6 +25,9 @@ from ._events import (
     UnknownEvent,
     WebhookEvent,
 )
+from ._dedupe import Claim, DedupeStore, InMemoryDedupeStore
+from ._encode import encode_event, event_type
+from ._errors import VerificationFailure, WebhookPayloadError, WebhookVerificationError
 from ._parse import parse_event
 from ._receiver import ReceiverStats, WebhookReceiver, WebhookResponse
 from ._samples import sample_events

@@ -23,8 +23,7 @@ from aiohttp import web
 from .._cli_output import print_table
 from .._convert import unstructure
 from .._errors import LivionKeyError
-from ._encode import encode_event, event_type
-from ._events import (
+from .._events import (
     SECRET_FIELDS,
     CodeEnteredEvent,
     ContractUpdateEvent,
@@ -33,6 +32,7 @@ from ._events import (
     UnknownEvent,
     WebhookEvent,
 )
+from ._encode import encode_event, event_type
 from ._parse import CATALOG
 from ._receiver import WebhookReceiver
 from ._samples import sample_events

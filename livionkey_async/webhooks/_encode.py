@@ -12,7 +12,7 @@ import json
 
 from .._convert import unstructure
 from .._errors import ValidationError
-from ._events import (
+from .._events import (
     CodeEnteredEvent,
     ContractUpdateEvent,
     DeviceAlarmEvent,

@@ -23,8 +23,7 @@ from collections.abc import Mapping
 import cattrs
 
 from .._convert import converter
-from ._errors import WebhookPayloadError
-from ._events import (
+from .._events import (
     CodeEnteredEvent,
     ContractUpdateEvent,
     DeviceAlarmEvent,
@@ -33,6 +32,7 @@ from ._events import (
     Shape,
     UnknownEvent,
 )
+from ._errors import WebhookPayloadError
 
 __all__ = ["CATALOG", "event_from_json", "fingerprint", "load_json", "parse_event"]
 

@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Final, TypeVar
 import attrs
 
 from .._errors import ValidationError
+from .._events import Event, WebhookEvent
 from ._dedupe import DedupeStore, InMemoryDedupeStore
 from ._errors import WebhookPayloadError, WebhookVerificationError
-from ._events import Event, WebhookEvent
 from ._http import Receive, Scope, Send, aiohttp_response, asgi_app
 from ._parse import event_from_json, fingerprint, load_json
 from ._signing import DEFAULT_TOLERANCE, decode_secret, header, verify_api_key, verify_signature

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 
-from ._events import (
+from .._events import (
     CodeEnteredEvent,
     ContractUpdateEvent,
     DeviceAlarmEvent,

@@ -16,6 +16,7 @@ import pytest
 from webhook_support import fixture_bytes, fixture_json, fixture_names
 
 from livionkey_async import LivionKeyError, ValidationError
+from livionkey_async._events import SECRET_FIELDS
 from livionkey_async.webhooks import (
     CodeEnteredEvent,
     ContractUpdateEvent,
@@ -29,7 +30,6 @@ from livionkey_async.webhooks import (
     parse_event,
     sample_events,
 )
-from livionkey_async.webhooks._events import SECRET_FIELDS
 
 OBJECT_ID = "9783297772ddh2i29d89238d39820"
 T_EVENT = datetime(2021, 5, 11, 11, 46, 55, 8000, tzinfo=UTC)

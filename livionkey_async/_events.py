@@ -1,11 +1,13 @@
-"""The typed events Livion pushes: key status, contract update, code entered, device alarm.
+"""The typed key and device events: key status, contract update, code entered, device alarm.
 
-One frozen attrs class per event, read from either delivery shape (the legacy flat body or the
-API v2 envelope) by ``_parse`` and written back by ``_encode``. Every event carries the same
-metadata (when it happened, which delivery brought it); fields the documents mark as sometimes
-absent are optional. Pincodes and codes are kept out of every ``repr`` (and so out of every log
-line that shows an event); :class:`UnknownEvent` keeps the raw body of anything new, also out of
-its ``repr``.
+One frozen attrs class per event. Livion pushes them as webhooks (``livionkey_async.webhooks``
+reads either delivery shape, the legacy flat body or the API v2 envelope, and writes them back,
+and re-exports these classes), and ``client.keys.watch`` derives :class:`KeyStatusEvent` from
+polling, so a bot handles a pushed event and a polled one the same way. They live in the core
+because the core never imports a subpackage. Every event carries the same metadata (when it
+happened, which delivery brought it); fields the documents mark as sometimes absent are optional.
+Pincodes and codes are kept out of every ``repr`` (and so out of every log line that shows an
+event); :class:`UnknownEvent` keeps the raw body of anything new, also out of its ``repr``.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ class WebhookEvent:
     for an event not read from a webhook, e.g. one derived from polling). ``delivery_id``: set by
     :class:`WebhookReceiver` to the delivery's ``webhook-id`` (or ``sha256:<hex>`` of a legacy
     body): the same on every retry of one delivery. ``event_id``: a v2 envelope ``id``, which an
-    earlier revision of Livion's document sent.
+    earlier revision of Livion's document sent, or, for a polled event, the id of the key event
+    ``GET /keys/{id}/status`` answered.
     """
 
     occurred_at: datetime | None = None
