@@ -89,7 +89,8 @@ def parse_datetime(value: object) -> datetime:
         parsed = value
     elif isinstance(value, str) and value:
         try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+            # Python 3.11 reads the wire's "...Z" as it is; a lower-case "z" needs help.
+            parsed = datetime.fromisoformat(value if value[-1] != "z" else value[:-1] + "Z")
         except ValueError:
             try:
                 parsed = parsedate_to_datetime(value)

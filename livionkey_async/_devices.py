@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
@@ -44,6 +45,7 @@ __all__ = ["COMMAND_SENT", "Devices", "segment"]
 log = logging.getLogger("livionkey_async.devices")
 
 MAX_PAGE_SIZE = 50
+_UNRESERVED = re.compile(r"[A-Za-z0-9_~-]+(?:\.[A-Za-z0-9_~-]+)*")
 # `opendoor` and `unlock` answer `Command sent successfuly` (sic).
 COMMAND_SENT = ("command sent",)
 # What the plain listing (no `products`) holds: one of the V1 pair, whichever it is.
@@ -53,8 +55,8 @@ _UNKNOWN_DEVICE = {"no devices": NotFoundError}
 
 
 def segment(value: str) -> str:
-    """One path segment, escaped."""
-    return quote(value, safe="")
+    """One path segment, escaped (ids of unreserved characters, the usual ones, as they are)."""
+    return value if _UNRESERVED.fullmatch(value) else quote(value, safe="")
 
 
 class Devices:

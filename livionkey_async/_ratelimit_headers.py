@@ -27,6 +27,7 @@ from datetime import UTC
 from email.utils import parsedate_to_datetime
 
 import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
 
 __all__ = ["RateLimitHint", "parse_rate_limit", "parse_retry_after"]
 
@@ -141,6 +142,12 @@ def _fields(headers: Mapping[str, str]) -> _Fields:
     """The values of the headers read here, by lower-cased name, repeated fields kept in order
     (any mapping will do)."""
     fields: _Fields = {}
+    if isinstance(headers, CIMultiDictProxy | CIMultiDict):
+        # aiohttp's headers: a case-insensitive lookup per name we read, instead of a scan.
+        for key in _READ:
+            if key in headers:
+                fields[key] = [v for v in headers.getall(key) if isinstance(v, str)]
+        return fields
     try:
         items = list(headers.items())
     except (AttributeError, TypeError):

@@ -57,6 +57,7 @@ __all__ = ["Call", "ErrorMapper", "Transport", "encode_json", "sent_url"]
 log = logging.getLogger("livionkey_async.transport")
 
 _RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+_URL_CACHE = 1024  # paths whose joined URL is kept (cleared whole when full)
 
 
 class ErrorMapper(Protocol):
@@ -91,7 +92,7 @@ def sent_url(url: URL) -> str:
     return f"{url.scheme}://{url.host_port_subcomponent}{url.raw_path_qs}"
 
 
-@attrs.frozen
+@attrs.define
 class Call:
     """One API request, described before it is sent.
 
@@ -178,6 +179,7 @@ class Transport:
         error_mapper: ErrorMapper = error_from_response,
     ) -> None:
         self.base_url = base_url
+        self._urls: dict[str, URL] = {}
         self.pacer = pacer
         self.counters = counters
         self.auth: Authenticator | None = None
@@ -243,7 +245,12 @@ class Transport:
     # -- the request path ----------------------------------------------------------------------
 
     def _wire(self, call: Call) -> _Wire:
-        url = self.base_url.join(URL(call.path.lstrip("/")))
+        url = self._urls.get(call.path)
+        if url is None:  # a path seen before (the same device, the same key) is joined once
+            url = self.base_url.join(URL(call.path.lstrip("/")))
+            if len(self._urls) >= _URL_CACHE:
+                self._urls.clear()
+            self._urls[call.path] = url
         if call.params:
             url = url.extend_query(call.params)
         return _Wire(url, None if call.json is None else encode_json(call.json))
@@ -456,14 +463,15 @@ class Transport:
         error: BaseException | None,
     ) -> None:
         elapsed = self._clock() - started
-        log.debug(
-            "%s %s -> %s in %.3fs (attempt %d)",
-            call.method,
-            call.path,
-            status if status is not None else type(error).__name__ if error else "cancelled",
-            elapsed,
-            attempt,
-        )
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s %s -> %s in %.3fs (attempt %d)",
+                call.method,
+                call.path,
+                status if status is not None else type(error).__name__ if error else "cancelled",
+                elapsed,
+                attempt,
+            )
         if self._on_request is not None:
             event = RequestEvent(
                 method=call.method,
