@@ -21,17 +21,13 @@ import attrs
 
 from ._batch_checks import ContractBatchGuard
 from ._errors import (
-    DuplicateContractError,
-    DuplicateKeyError,
     LivionKeyError,
     NotFoundError,
-    ResponseFormatError,
     ValidationError,
 )
-from ._exactly_once import ExactlyOnce, contract_matches, key_matches
 from ._fanout import ItemResult, Outcome, Settled, Source, fan_out
 from ._journal import Journal
-from ._models import Contract, ContractUpdate, CreatedContract, CreatedKey, Key, NewContract, NewKey
+from ._models import ContractUpdate, CreatedContract, CreatedKey, NewContract, NewKey
 from ._validation import check_id, validate_contract_update, validate_new_contract, validate_new_key
 
 if TYPE_CHECKING:
@@ -134,21 +130,9 @@ class Bulk:
             if guard is not None:
                 await guard.check(spec)
 
-        async def find(spec: NewContract) -> Contract | None:
-            devices = [ref.device_id for ref in spec.keys]
-            return await client.contracts.find(spec.contract_id, device_ids=devices)
-
         return _Job(
             check=check,
-            work=ExactlyOnce(
-                create=client.contracts.create,
-                lookup=find,
-                matches=contract_matches,
-                result_of=_created_contract,
-                duplicate=DuplicateContractError,
-                name=lambda spec: f"contract {spec.contract_id!r}",
-                sleep=client._sleep,
-            ),
+            work=client.contracts.exactly_once,
             key=lambda spec: spec.contract_id,
             object_id=lambda made: made.id if made is not None else None,
             from_journal=lambda entry: CreatedContract(id=str(entry.get("id", ""))),
@@ -288,23 +272,9 @@ class Bulk:
                 raise ValidationError(f"key {spec.key_id} appears more than once in this batch")
             seen.add((spec.device_id, spec.key_id))
 
-        async def find(spec: NewKey) -> Key | None:
-            try:
-                return await client.keys.get(spec.key_id, device_id=spec.device_id)
-            except NotFoundError:
-                return None
-
         return _Job(
             check=check,
-            work=ExactlyOnce(
-                create=client.keys.create,
-                lookup=find,
-                matches=key_matches,
-                result_of=lambda found: CreatedKey(locker_index=found.locker_index),
-                duplicate=DuplicateKeyError,
-                name=lambda spec: f"key {spec.key_id!r} of device {spec.device_id}",
-                sleep=client._sleep,
-            ),
+            work=client.keys.exactly_once,
             key=lambda spec: f"{spec.device_id}/{spec.key_id}",
             from_journal=lambda _: CreatedKey(),
         )
@@ -455,13 +425,6 @@ class Bulk:
                 producer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await producer
-
-
-def _created_contract(found: Contract) -> CreatedContract:
-    """What a create would have answered, from the contract a look-up found."""
-    if found.id is None:
-        raise ResponseFormatError(f"contract {found.contract_id!r} was listed without its id")
-    return CreatedContract(id=found.id, pincode=found.pincode)
 
 
 def _call_hook(hook: ProgressHook, progress: BulkProgress) -> None:

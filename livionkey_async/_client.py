@@ -127,8 +127,8 @@ class LivionKeyClient:
         self._transport.auth = self._auth
         self._transport.secrets = lambda: (password, *self._auth.secrets())
         self.devices = Devices(self._transport, clock=clock)
-        self.keys = Keys(self._transport, self.devices)
-        self.contracts = Contracts(self._transport, self.devices)
+        self.keys = Keys(self._transport, self.devices, sleep=sleep)
+        self.contracts = Contracts(self._transport, self.devices, sleep=sleep)
         self.keypad = Keypad(self._transport, self.devices)
         self.bulk = Bulk(self)
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 
 import attrs
 
 from ._bounded_map import bounded_map
 from ._convert import structure, unstructure
 from ._devices import Devices, segment
-from ._errors import NotFoundError, ResponseFormatError, ValidationError
+from ._errors import DuplicateContractError, NotFoundError, ResponseFormatError, ValidationError
+from ._exactly_once import ExactlyOnce, contract_matches
 from ._models import Contract, ContractUpdate, CreatedContract, KeyRef, NewContract
 from ._transport import Call, Transport
 from ._validation import check_id, validate_contract_update, validate_new_contract
 
-__all__ = ["Contracts", "gone"]
+__all__ = ["Contracts", "created_from", "gone"]
 
 # The plain-text answers of POST /contracts/:id (`Contract updated`) and DELETE
 # (`Contract deleted successfully`).
@@ -28,9 +30,25 @@ _FIND_FAN_OUT = 8
 class Contracts:
     """The ``/contracts`` endpoints, plus ``find`` by the caller's own ``contract_id``."""
 
-    def __init__(self, transport: Transport, devices: Devices) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        devices: Devices,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._transport = transport
         self._devices = devices
+        # The one exactly-once creator, shared by `create` and the bulk helpers.
+        self.exactly_once: ExactlyOnce[NewContract, CreatedContract, Contract] = ExactlyOnce(
+            create=self._post,
+            lookup=self._find_spec,
+            matches=contract_matches,
+            result_of=created_from,
+            duplicate=DuplicateContractError,
+            name=lambda spec: f"contract {spec.contract_id!r}",
+            sleep=sleep,
+        )
 
     def __repr__(self) -> str:
         return f"<Contracts of {self._transport.base_url}>"
@@ -39,19 +57,33 @@ class Contracts:
         for device_id in dict.fromkeys(ref.device_id for ref in keys):
             await self._devices.require_v1(device_id)
 
-    async def create(self, contract: NewContract) -> CreatedContract:
-        """Create a contract; answers its object id and pincode.
+    async def create(self, contract: NewContract, *, reconcile: bool = True) -> CreatedContract:
+        """Create a contract exactly once; answers its object id and pincode.
 
-        Checked locally first (``ValidationError``). Never resent once it may have reached the
-        server: an unknown outcome raises ``AmbiguousOutcomeError``; ``find`` by
-        ``contract_id`` settles it (the bulk helpers do this for you).
+        Checked locally first (``ValidationError``). Never resent blindly: when the outcome is
+        unknown (a dropped connection, a timeout, a 5xx), the contract is looked up by its
+        ``contract_id`` on its devices; found and matching, it is returned with
+        ``reconciled=True``, not found, it is sent again. ``ContractId already in use`` for a
+        contract matching this spec is the same success (a retried booking); for a different one
+        a ``DuplicateContractError``. ``AmbiguousOutcomeError`` remains only when no look-up
+        could settle it. ``reconcile=False`` sends it once and leaves any ambiguity to you.
         """
         validate_new_contract(contract)
         await self._require_v1(contract.keys)
+        if not reconcile:
+            return await self._post(contract)
+        return await self.exactly_once.create(contract)
+
+    async def _post(self, contract: NewContract) -> CreatedContract:
+        """One ``POST /contracts``, never resent once it may have reached the server."""
         data = await self._transport.request(
             Call("POST", "contracts", json=unstructure(contract), idempotent=False)
         )
         return structure(data, CreatedContract)
+
+    async def _find_spec(self, contract: NewContract) -> Contract | None:
+        devices = [ref.device_id for ref in contract.keys]
+        return await self.find(contract.contract_id, device_ids=devices)
 
     async def get(self, id: str) -> Contract:
         """One contract by its object id (the ``id`` that ``create`` answered)."""
@@ -129,6 +161,13 @@ class Contracts:
 
         found = await bounded_map(search, wanted, _FIND_FAN_OUT)
         return next((contract for contract in found if contract is not None), None)
+
+
+def created_from(found: Contract) -> CreatedContract:
+    """What a create would have answered, from the contract a look-up found."""
+    if found.id is None:
+        raise ResponseFormatError(f"contract {found.contract_id!r} was listed without its id")
+    return CreatedContract(id=found.id, pincode=found.pincode, reconciled=True)
 
 
 async def gone(lookup: Awaitable[object]) -> bool:
