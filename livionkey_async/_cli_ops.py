@@ -20,9 +20,16 @@ from typing import Any
 
 from ._assumptions import DEFAULT_BASE_URL
 from ._bulk import BulkReport
-from ._cli_output import bulk_progress, error_name, print_json, print_report, print_table
+from ._cli_output import (
+    bulk_progress,
+    error_name,
+    print_json,
+    print_report,
+    print_table,
+    refused_login,
+)
 from ._client import LivionKeyClient
-from ._errors import LivionKeyError
+from ._errors import LivionKeyError, LoginError
 from ._fanout import ItemResult
 from ._models import Contact, CreatedContract, KeyRef, NewContract
 from ._spec_files import COLUMNS, parse_instant, read_spec_file
@@ -72,6 +79,9 @@ def _run(
 
         try:
             return asyncio.run(main())
+        except LoginError as exc:
+            print(refused_login(exc), file=sys.stderr)
+            return 1
         except LivionKeyError as exc:
             print(f"error: {error_name(exc)}: {exc}", file=sys.stderr)
             return 1
@@ -276,6 +286,9 @@ async def _bulk(client: LivionKeyClient, args: argparse.Namespace) -> int:
         )
     else:
         print_report(f"bulk contracts from {args.file.name}", report, extra)
+    refused = next((i.error for i in report.failed if isinstance(i.error, LoginError)), None)
+    if refused is not None:
+        print(refused_login(refused), file=sys.stderr)
     return 0 if report.ok else 1
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ._bulk import BulkProgress, BulkReport
 from ._convert import unstructure
+from ._errors import LoginError
 
 __all__ = [
     "bulk_progress",
@@ -21,6 +22,7 @@ __all__ = [
     "print_json",
     "print_report",
     "print_table",
+    "refused_login",
     "rich_console",
 ]
 
@@ -32,6 +34,14 @@ def rich_console(stderr: bool = False) -> Any:
     except ImportError:  # pragma: no cover - depends on the environment
         sys.exit("the command line needs rich: pip install 'livionkey-async[cli]'")
     return Console(stderr=stderr)
+
+
+def refused_login(error: LoginError) -> str:
+    """The one line that says the credentials were refused, and where they came from."""
+    return (
+        f"error: the credentials were refused ({error_name(error)}: {error}); check "
+        "LIVIONKEY_EMAIL and LIVIONKEY_PASSWORD (or --email / --password)"
+    )
 
 
 def error_name(error: object) -> str:
@@ -114,10 +124,12 @@ def print_report(title: str, report: BulkReport[Any, Any], extra: dict[str, obje
         *extra.items(),
     ]
     print_table(title, ("", "value"), rows)
-    if report.failed:
+    # A refused login is said once, by the caller, not once per item.
+    failed = [item for item in report.failed if not isinstance(item.error, LoginError)]
+    if failed:
         failures = [
             (item.index, _label(item.spec), error_name(item.error), str(item.error))
-            for item in report.failed[:10]
+            for item in failed[:10]
         ]
         print_table("first failures", ("item", "spec", "error", "message"), failures)
 

@@ -177,8 +177,11 @@ class LivionKeyClient:
         await self._transport.close()
 
     async def login(self) -> None:
-        """Log in now rather than on the first request (to fail fast on wrong credentials)."""
-        await self._auth.token()
+        """Log in now rather than on the first request (to fail fast on wrong credentials).
+
+        A refused login is remembered: later requests raise ``LoginError`` without asking the
+        server again (repeated logins trip its login throttle). This asks again."""
+        await self._auth.token(retry_refused=True)
 
     async def _login(self) -> LoginResult:
         self._counters.logins += 1

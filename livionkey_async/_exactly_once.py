@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from ._errors import AmbiguousOutcomeError, ConflictError, LivionKeyError, LoginError
+from ._errors import AmbiguousOutcomeError, ConflictError, LivionKeyError
 from ._fanout import CANCEL_GRACE, Outcome, Settled
 from ._models import Contract, Key, NewContract, NewKey
 
@@ -144,13 +144,11 @@ class ExactlyOnce(Generic[S, R, F]):
     ) -> R | None:
         """Look the item up: found and matching is a success, found and different a duplicate.
 
-        A look-up that fails leaves an unknown outcome unknown (``AmbiguousOutcomeError``) and a
-        taken reference taken (``cause``); a refused login stops everything as it is.
+        A look-up that fails (even on a refused login) leaves an unknown outcome unknown
+        (``AmbiguousOutcomeError``) and a taken reference taken (``cause``).
         """
         try:
             existing = await self._lookup(spec)
-        except LoginError:
-            raise
         except LivionKeyError as failed:
             if unknown is None:
                 raise cause from None

@@ -427,6 +427,34 @@ async def test_wrong_password_is_refused_without_echoing_it(
     assert sim.stats.logins == 0  # the simulator counts successful logins only
 
 
+async def test_bulk_with_a_wrong_password_logs_in_once_and_says_so_once(
+    sim: Simulator, cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("LIVIONKEY_PASSWORD", WRONG_PASSWORD)
+    report = tmp_path / "report.jsonl"
+    run = await cli("bulk", "contracts", str(EXAMPLES / "contracts.csv"), "--report", str(report))
+    assert run.code == 1
+    assert sim.stats.requests == 1  # one login request, refused; nothing else
+    assert run.text.count("credentials were refused") == 1
+    assert "LIVIONKEY_PASSWORD" in run.err
+    assert "first failures" not in run.out  # not one row per item
+    assert table_value(run.out, "not attempted") == "9"
+    outcomes = [line["outcome"] for line in report_lines(report)]
+    assert outcomes.count("not_attempted") == 9
+
+
+async def test_a_wrong_password_is_one_clear_line(
+    sim: Simulator, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIVIONKEY_PASSWORD", WRONG_PASSWORD)
+    run = await cli("contracts", "00001")
+    assert run.code == 1
+    assert run.out == ""
+    assert len(run.err.strip().splitlines()) == 1
+    assert "credentials were refused" in run.err
+    assert sim.stats.requests == 1
+
+
 async def test_unreachable_server_is_a_clear_error(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -666,9 +666,10 @@ async def test_wrong_password_is_an_authentication_error(sim: Simulator) -> None
             400,
             "Firebase: Error (auth/invalid-login-credentials).",
         )
-        assert client.stats.logins == 2  # one attempt each, never retried
+        # The refusal is remembered: the second call is refused without asking again.
+        assert client.stats.logins == 1
     assert sim.stats.logins == 0
-    assert sim.stats.requests == 2
+    assert sim.stats.requests == 1
 
 
 async def test_a_throttled_login_is_rate_limited_without_waiting_past_max_wait() -> None:
