@@ -14,17 +14,14 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Generic, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 import attrs
 
 from ._batch_checks import ContractBatchGuard
-from ._errors import (
-    LivionKeyError,
-    NotFoundError,
-    ValidationError,
-)
+from ._convert import unstructure
+from ._errors import LivionKeyError, NotFoundError, SpecChangedError, ValidationError
 from ._fanout import ItemResult, Outcome, Settled, Source, fan_out
 from ._journal import Journal
 from ._models import ContractUpdate, CreatedContract, CreatedKey, NewContract, NewKey
@@ -95,6 +92,17 @@ class BulkReport(Generic[S, R]):
 ProgressHook = Callable[[BulkProgress], None]
 
 
+def spec_fields(spec: object) -> dict[str, object]:
+    """A spec's fields as plain JSON data (our field names, wire values): what a journal
+    fingerprints. An ``(object id, update)`` pair is its update's; a bare id has none."""
+    if isinstance(spec, tuple) and len(spec) == 2:
+        spec = spec[1]
+    if not attrs.has(type(spec)):
+        return {}
+    values = attrs.asdict(cast(attrs.AttrsInstance, spec), recurse=False)
+    return {name: unstructure(value) for name, value in values.items()}
+
+
 @attrs.frozen
 class _Job(Generic[S, R]):
     """What distinguishes one bulk operation from another."""
@@ -102,6 +110,8 @@ class _Job(Generic[S, R]):
     check: Callable[[S], Awaitable[None]]
     work: Callable[[S], Awaitable[R | Settled[R]]]
     key: Callable[[S], str]
+    # What a journal fingerprints of an item, to tell a rerun's edited items from its done ones.
+    fields: Callable[[S], Mapping[str, object]] = spec_fields
     # What a journal line keeps of a result, and what a rerun rebuilds from it (updates and
     # deletes produce nothing to keep).
     object_id: Callable[[R | None], str | None] = lambda _: None
@@ -322,8 +332,17 @@ class Bulk:
 
         async def prepare(index: int, spec: S) -> ItemResult[S, R] | None:
             if journal is not None:
-                entry = journal.succeeded(job.key(spec))
+                key = job.key(spec)
+                entry = journal.succeeded(key)
                 if entry is not None:
+                    changed = journal.changed(entry, journal.fingerprint(job.fields(spec)))
+                    if changed:
+                        error = SpecChangedError(
+                            f"{key}: succeeded in an earlier run with a different "
+                            f"{', '.join(changed)}; not sent again",
+                            fields=changed,
+                        )
+                        return ItemResult(index, spec, Outcome.FAILED, error=error)
                     value = job.from_journal(entry)
                     return ItemResult(index, spec, Outcome.SUCCEEDED, result=value, skipped=True)
             try:
@@ -338,6 +357,7 @@ class Bulk:
                 journal.record(
                     job.key(item.spec),
                     item.outcome.value,
+                    journal.fingerprint(job.fields(item.spec)),
                     object_id=job.object_id(item.result),
                     error=None if item.error is None else type(item.error).__name__,
                 )

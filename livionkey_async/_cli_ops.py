@@ -22,6 +22,7 @@ from ._assumptions import DEFAULT_BASE_URL
 from ._bulk import BulkReport
 from ._cli_output import (
     bulk_progress,
+    changed_count,
     error_name,
     print_json,
     print_report,
@@ -279,6 +280,7 @@ async def _bulk(client: LivionKeyClient, args: argparse.Namespace) -> int:
                 {
                     "succeeded": len(report.succeeded),
                     "failed": len(report.failed),
+                    "changed": changed_count(report),
                     "not_attempted": len(report.not_attempted),
                     **extra,
                 }

@@ -14,10 +14,11 @@ from typing import Any
 
 from ._bulk import BulkProgress, BulkReport
 from ._convert import unstructure
-from ._errors import LoginError
+from ._errors import LoginError, SpecChangedError
 
 __all__ = [
     "bulk_progress",
+    "changed_count",
     "error_name",
     "print_json",
     "print_report",
@@ -119,6 +120,7 @@ def print_report(title: str, report: BulkReport[Any, Any], extra: dict[str, obje
         ("  of which reconciled", report.reconciled),
         ("  of which skipped (journal)", sum(1 for r in report.succeeded if r.skipped)),
         ("failed", len(report.failed)),
+        ("  of which changed since the journal", changed_count(report)),
         ("not attempted", len(report.not_attempted)),
         ("elapsed", f"{report.elapsed:.2f}s"),
         *extra.items(),
@@ -132,6 +134,11 @@ def print_report(title: str, report: BulkReport[Any, Any], extra: dict[str, obje
             for item in failed[:10]
         ]
         print_table("first failures", ("item", "spec", "error", "message"), failures)
+
+
+def changed_count(report: BulkReport[Any, Any]) -> int:
+    """Items a journal rerun found done before with a different spec."""
+    return sum(1 for item in report.failed if isinstance(item.error, SpecChangedError))
 
 
 def _label(spec: object) -> str:

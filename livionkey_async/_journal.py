@@ -1,23 +1,40 @@
 """A JSON-lines journal of finished bulk items, so a rerun skips what already succeeded.
 
-One line per finished item: its key (the contract_id, key id or object id), its outcome and
-the object id it produced. Secrets (pincodes, key codes) are never written. A rerun with the
-same journal reads it first; items it names as succeeded are reported as succeeded (skipped)
-without a request. Lines that cannot be read (a torn last line after a crash) are ignored.
+The first line is a header with a random salt. Then one line per finished item: its key (the
+contract_id, key id or object id), its outcome, the object id it produced, and a fingerprint of
+its spec: one salted digest (HMAC-SHA256, 64 bits) per field, so a rerun can tell which fields
+changed. Values are never written, secrets (pincodes, key codes) included; the salt keeps digests
+from matching across journals, but a pincode's few digits could still be guessed from its digest
+by trying them all, so keep a journal as private as the job file it was made from.
+
+A rerun with the same journal reads it first: an item it names as succeeded with the same
+fingerprint is reported as succeeded (skipped) without a request; with a different one, the bulk
+helpers report it as a ``SpecChangedError`` naming the fields. Lines that cannot be read (a torn
+last line after a crash) and lines without a fingerprint are ignored: those items simply run
+again, which exactly-once creation makes safe.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import os
+import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["Journal"]
+__all__ = ["Fingerprint", "Journal"]
 
 log = logging.getLogger("livionkey_async.bulk")
+
+Fingerprint = dict[str, str]  # field name -> salted digest of its value
+
+_FORMAT = 1
+_DIGEST_CHARS = 16
 
 
 class Journal:
@@ -26,16 +43,12 @@ class Journal:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._done: dict[str, dict[str, Any]] = {}
+        self._salt: bytes | None = None
         if self.path.exists():
-            with self.path.open(encoding="utf-8") as lines:
-                for number, line in enumerate(lines, 1):
-                    try:
-                        entry = json.loads(line)
-                    except ValueError:
-                        log.warning("journal %s: line %d unreadable, ignored", self.path, number)
-                        continue
-                    if isinstance(entry, dict) and entry.get("outcome") == "succeeded":
-                        self._done[str(entry.get("key"))] = entry
+            self._read()
+        self._header_needed = self._salt is None
+        if self._salt is None:
+            self._salt = secrets.token_bytes(16)
         self._file: IO[str] | None = None
 
     def __repr__(self) -> str:
@@ -47,24 +60,77 @@ class Journal:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _read(self) -> None:
+        unsigned = 0
+        with self.path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, 1):
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    log.warning("journal %s: line %d unreadable, ignored", self.path, number)
+                    continue
+                if not isinstance(entry, dict):
+                    continue
+                if "journal" in entry:
+                    salt = entry.get("salt")
+                    if self._salt is None and isinstance(salt, str):
+                        try:
+                            self._salt = bytes.fromhex(salt)
+                        except ValueError:
+                            log.warning("journal %s: line %d has a bad salt", self.path, number)
+                elif entry.get("outcome") == "succeeded":
+                    if isinstance(entry.get("spec"), dict) and self._salt is not None:
+                        self._done[str(entry.get("key"))] = entry
+                    else:
+                        unsigned += 1
+        if unsigned:
+            log.warning(
+                "journal %s: %d line(s) without a fingerprint (an older format) ignored: "
+                "those items run again",
+                self.path,
+                unsigned,
+            )
+
+    def fingerprint(self, fields: Mapping[str, object]) -> Fingerprint:
+        """One salted digest per field of a spec (its values as plain JSON data)."""
+        assert self._salt is not None
+        prints: Fingerprint = {}
+        for name, value in fields.items():
+            canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+            message = f"{name}\0{canonical}".encode()
+            digest = hmac.new(self._salt, message, hashlib.sha256).hexdigest()
+            prints[name] = digest[:_DIGEST_CHARS]
+        return prints
+
     def succeeded(self, key: str) -> dict[str, Any] | None:
         """The journal entry of ``key`` when an earlier run finished it successfully."""
         return self._done.get(key)
 
+    @staticmethod
+    def changed(entry: Mapping[str, Any], fingerprint: Fingerprint) -> tuple[str, ...]:
+        """The fields whose digests differ between ``entry`` and ``fingerprint``, sorted."""
+        recorded = entry.get("spec")
+        before: Mapping[str, Any] = recorded if isinstance(recorded, Mapping) else {}
+        names = set(before) | set(fingerprint)
+        return tuple(sorted(n for n in names if before.get(n) != fingerprint.get(n)))
+
     def record(
-        self, key: str, outcome: str, *, object_id: str | None = None, error: str | None = None
+        self,
+        key: str,
+        outcome: str,
+        fingerprint: Fingerprint,
+        *,
+        object_id: str | None = None,
+        error: str | None = None,
     ) -> None:
         """Append one finished item; flushed at once so a crash loses at most this line."""
         if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            torn = _ends_mid_line(self.path)
-            self._file = self.path.open("a", encoding="utf-8")
-            if torn:
-                self._file.write("\n")  # end the line a crash left half-written
+            self._file = self._open()
         entry: dict[str, Any] = {
             "key": key,
             "outcome": outcome,
             "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "spec": fingerprint,
         }
         if object_id is not None:
             entry["id"] = object_id
@@ -74,6 +140,18 @@ class Journal:
         self._file.flush()
         if outcome == "succeeded":
             self._done[key] = entry
+
+    def _open(self) -> IO[str]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        torn = _ends_mid_line(self.path)
+        file = self.path.open("a", encoding="utf-8")
+        if torn:
+            file.write("\n")  # end the line a crash left half-written
+        if self._header_needed:
+            assert self._salt is not None
+            file.write(json.dumps({"journal": _FORMAT, "salt": self._salt.hex()}) + "\n")
+            self._header_needed = False
+        return file
 
     def close(self) -> None:
         if self._file is not None:

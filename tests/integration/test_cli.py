@@ -302,6 +302,7 @@ async def test_bulk_example_exactly_once_then_journal_skips(
     assert json.loads(again.out) == {
         "succeeded": 10,
         "failed": 0,
+        "changed": 0,
         "not_attempted": 0,
         "429s": 0,
         "logins": 0,
@@ -309,6 +310,33 @@ async def test_bulk_example_exactly_once_then_journal_skips(
     assert sim.stats.requests == requests
     assert {c.object_id for c in sim.contracts()} == ids
     assert all(line["skipped"] for line in report_lines(report))
+
+
+async def test_bulk_rerun_reports_an_edited_row_as_changed(
+    sim: Simulator, cli: Cli, tmp_path: Path
+) -> None:
+    job, journal = tmp_path / "job.csv", tmp_path / "journal.jsonl"
+    original = (EXAMPLES / "contracts.csv").read_text(encoding="utf-8")
+    job.write_text(original, encoding="utf-8")
+    first = await cli("bulk", "contracts", str(job), "--journal", str(journal))
+    assert first.code == 0
+    # New dates for booking-1001, same contract_id.
+    edited = original.replace(
+        "2031-03-01T15:00:00Z,2031-03-03T11:00:00Z,Aino",
+        "2031-03-02T15:00:00Z,2031-03-04T11:00:00Z,Aino",
+    )
+    assert edited != original
+    job.write_text(edited, encoding="utf-8")
+    requests = sim.stats.requests
+    run = await cli("bulk", "contracts", str(job), "--journal", str(journal))
+    assert run.code == 1
+    assert sim.stats.requests == requests
+    assert table_value(run.out, "  of which skipped (journal)") == "9"
+    assert table_value(run.out, "  of which changed since the journal") == "1"
+    assert "booking-1001" in run.out
+    assert "end, start" in run.out
+    as_json = await cli("bulk", "contracts", str(job), "--journal", str(journal), "--json")
+    assert json.loads(as_json.out)["changed"] == 1
 
 
 async def test_bulk_shows_a_summary_table(sim: Simulator, cli: Cli) -> None:

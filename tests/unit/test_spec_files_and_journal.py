@@ -72,8 +72,8 @@ def test_unknown_columns_are_refused() -> None:
 def test_journal_records_and_reads_back_only_successes(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "journal.jsonl"
     with Journal(path) as journal:
-        journal.record("a", "succeeded", object_id="obj-a")
-        journal.record("b", "failed", error="ServerError")
+        journal.record("a", "succeeded", journal.fingerprint({"x": 1}), object_id="obj-a")
+        journal.record("b", "failed", journal.fingerprint({"x": 2}), error="ServerError")
         assert journal.succeeded("a") is not None
     with path.open("a") as torn:
         torn.write('{"key": "c", "outc')  # a crash mid-line
@@ -83,6 +83,46 @@ def test_journal_records_and_reads_back_only_successes(tmp_path: Path) -> None:
     assert entry["id"] == "obj-a"
     assert again.succeeded("b") is None
     assert again.succeeded("c") is None
-    again.record("d", "succeeded", object_id="obj-d")
+    again.record("d", "succeeded", again.fingerprint({"x": 4}), object_id="obj-d")
     again.close()
     assert Journal(path).succeeded("d") is not None
+
+
+def test_journal_fingerprints_name_the_fields_that_changed(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    spec = {"start": "2031-03-01T15:00:00Z", "end": None, "person": "Ann", "pincode": "482913"}
+    with Journal(path) as journal:
+        journal.record("a", "succeeded", journal.fingerprint(spec), object_id="obj-a")
+    again = Journal(path)  # a rerun reads it back, with the same salt
+    entry = again.succeeded("a")
+    assert entry is not None
+    assert again.changed(entry, again.fingerprint(spec)) == ()
+    edited = {**spec, "start": "2031-03-02T15:00:00Z", "pincode": "111111"}
+    assert again.changed(entry, again.fingerprint(edited)) == ("pincode", "start")
+    added = {**spec, "free_text": "late"}
+    assert again.changed(entry, again.fingerprint(added)) == ("free_text",)
+
+
+def test_journal_keeps_no_secret_and_salts_its_fingerprints(tmp_path: Path) -> None:
+    spec = {"person": "Ann", "pincode": "482913"}
+    with Journal(tmp_path / "one.jsonl") as one, Journal(tmp_path / "two.jsonl") as two:
+        one.record("a", "succeeded", one.fingerprint(spec))
+        two.record("a", "succeeded", two.fingerprint(spec))
+        # Two journals never share a digest: no table of pincode digests works across them.
+        assert one.fingerprint(spec)["pincode"] != two.fingerprint(spec)["pincode"]
+    text = (tmp_path / "one.jsonl").read_text()
+    assert "482913" not in text
+    assert "Ann" not in text
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert set(lines[0]) == {"journal", "salt"}  # the header
+    assert set(lines[1]["spec"]) == {"person", "pincode"}
+
+
+def test_journal_lines_without_a_fingerprint_are_not_trusted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "old.jsonl"
+    path.write_text('{"key": "a", "outcome": "succeeded", "id": "obj-a"}\n')
+    journal = Journal(path)
+    assert journal.succeeded("a") is None  # run again: exactly-once makes that safe
+    assert "without a fingerprint" in caplog.text
