@@ -1,13 +1,17 @@
-"""``client.contracts``: create, read, change and cancel key contracts."""
+"""``client.contracts``: create, read, change and cancel key contracts, and list them across
+the whole account."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+import builtins
+import contextlib
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
+from datetime import datetime
 
 import attrs
 
-from ._bounded_map import bounded_map
+from ._bounded_map import bounded_iter
 from ._convert import structure, unstructure
 from ._devices import Devices, segment
 from ._errors import DuplicateContractError, NotFoundError, ResponseFormatError, ValidationError
@@ -23,12 +27,13 @@ __all__ = ["Contracts", "created_from", "gone"]
 _UPDATED = ("updated",)
 _DELETED = ("deleted",)
 
-# How many devices `find` asks at once when it searches a whole account.
-_FIND_FAN_OUT = 8
+# How many devices `list`, `iterate` and `find` ask at once when they search a whole account.
+DEFAULT_FAN_OUT = 8
 
 
 class Contracts:
-    """The ``/contracts`` endpoints, plus ``find`` by the caller's own ``contract_id``."""
+    """The ``/contracts`` endpoints, plus the account-wide ``list``/``iterate`` and ``find`` by
+    the caller's own ``contract_id``."""
 
     def __init__(
         self,
@@ -139,28 +144,104 @@ class Contracts:
             )
         )
 
+    async def list(
+        self,
+        *,
+        device_ids: Iterable[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        concurrency: int = DEFAULT_FAN_OUT,
+    ) -> builtins.list[Contract]:
+        """Every contract of the account (or of the given devices), each once.
+
+        ``start``/``end``: only contracts valid at some time within ``[start, end)`` (either
+        bound may be left out; a permanent contract has no end). LivionKey lists contracts per
+        device only: this asks every device of the account, ``concurrency`` at once, through
+        the client's pacer.
+        """
+        return [
+            contract
+            async for contract in self.iterate(
+                device_ids=device_ids, start=start, end=end, concurrency=concurrency
+            )
+        ]
+
+    async def iterate(
+        self,
+        *,
+        device_ids: Iterable[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        concurrency: int = DEFAULT_FAN_OUT,
+    ) -> AsyncGenerator[Contract, None]:
+        """Like ``list``, yielding device by device (in the account's order) as answers come;
+        leaving early stops the devices still being asked."""
+        window = _window(start, end)
+        if concurrency < 1:
+            raise ValidationError("concurrency must be at least 1")
+        wanted = await self._device_ids(device_ids)
+        seen: set[str] = set()
+        async with contextlib.aclosing(
+            bounded_iter(self._devices.contracts, wanted, concurrency)
+        ) as answers:
+            async for contracts in answers:
+                for contract in contracts:
+                    # A contract on keys of several devices is listed by each of them.
+                    ref = contract.id or f"contract_id:{contract.contract_id}"
+                    if ref in seen or not window.holds(contract):
+                        continue
+                    seen.add(ref)
+                    yield contract
+
     async def find(
         self, contract_id: str, *, device_ids: Iterable[str] | None = None
     ) -> Contract | None:
         """The contract whose ``contract_id`` (your own reference) is this, or ``None``.
 
-        There is no endpoint for it: it asks each device for its contracts, the given
-        ``device_ids`` or else every device of the account.
+        There is no endpoint for it: it searches ``iterate`` (the given ``device_ids``, or else
+        every device of the account) and stops at the first device that has it.
         """
         check_id("contract_id", contract_id)
+        async with contextlib.aclosing(self.iterate(device_ids=device_ids)) as contracts:
+            async for contract in contracts:
+                if contract.contract_id == contract_id:
+                    return contract
+        return None
+
+    async def _device_ids(self, device_ids: Iterable[str] | None) -> builtins.list[str]:
         if device_ids is None:
-            wanted = [device.device_id for device in await self._devices.list()]
-        else:
-            wanted = list(dict.fromkeys(device_ids))
-            if not wanted:
-                raise ValidationError("device_ids must name at least one device")
+            return [device.device_id for device in await self._devices.list()]
+        wanted = builtins.list(dict.fromkeys(device_ids))
+        if not wanted:
+            raise ValidationError("device_ids must name at least one device")
+        for device_id in wanted:
+            check_id("device_id", device_id)
+        return wanted
 
-        async def search(device_id: str) -> Contract | None:
-            contracts = await self._devices.contracts(device_id)
-            return next((c for c in contracts if c.contract_id == contract_id), None)
 
-        found = await bounded_map(search, wanted, _FIND_FAN_OUT)
-        return next((contract for contract in found if contract is not None), None)
+@attrs.frozen
+class _Window:
+    """``[start, end)``; either bound may be open."""
+
+    start: datetime | None
+    end: datetime | None
+
+    def holds(self, contract: Contract) -> bool:
+        """Whether the contract is valid at some time within the window."""
+        if self.end is not None and contract.start is not None and contract.start >= self.end:
+            return False
+        if self.start is not None and contract.end is not None and not contract.perm:
+            return contract.end > self.start
+        return True
+
+
+def _window(start: datetime | None, end: datetime | None) -> _Window:
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and value.tzinfo is None:
+            raise ValidationError(f"{name} must be timezone-aware (naive datetimes are ambiguous)")
+    if start is not None and end is not None and end <= start:
+        raise ValidationError("end must be after start")
+    return _Window(start, end)
 
 
 def created_from(found: Contract) -> CreatedContract:
