@@ -42,7 +42,11 @@ log = logging.getLogger("livionkey_async.bulk")
 
 @attrs.frozen
 class BulkProgress:
-    """Where a bulk job stands, handed to ``on_progress`` after every finished item."""
+    """Where a bulk job stands, handed to ``on_progress`` after every finished item.
+
+    ``done`` counts every finished item (``succeeded + failed + not_attempted``); ``skipped``,
+    the successes a journal showed done by an earlier run (no request was sent for them).
+    """
 
     done: int
     succeeded: int
@@ -51,11 +55,18 @@ class BulkProgress:
     elapsed: float
     total: int | None
     last: ItemResult[object, object]
+    skipped: int = 0
+
+    @property
+    def worked(self) -> int:
+        """Items the job worked on: finished, neither skipped nor left unattempted."""
+        return self.done - self.skipped - self.not_attempted
 
     @property
     def rate(self) -> float:
-        """Finished items per second so far."""
-        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+        """Items worked on per second so far (journal skips and unattempted items, which cost
+        nothing, are left out)."""
+        return self.worked / self.elapsed if self.elapsed > 0 else 0.0
 
 
 @attrs.define
@@ -329,6 +340,7 @@ class Bulk:
         total = len(source) if isinstance(source, list | tuple) else None
         started = time.monotonic()
         counts = dict.fromkeys(Outcome, 0)
+        skipped = 0
 
         async def prepare(index: int, spec: S) -> ItemResult[S, R] | None:
             if journal is not None:
@@ -352,7 +364,9 @@ class Bulk:
             return None
 
         async def emit(item: ItemResult[S, R]) -> None:
+            nonlocal skipped
             counts[item.outcome] += 1
+            skipped += item.skipped
             if journal is not None and not item.skipped:
                 journal.record(
                     job.key(item.spec),
@@ -373,6 +387,7 @@ class Bulk:
                         elapsed=time.monotonic() - started,
                         total=total,
                         last=item,  # type: ignore[arg-type]
+                        skipped=skipped,
                     ),
                 )
 

@@ -1,8 +1,9 @@
 """Reading bulk job files (CSV or JSON lines) into ``NewContract`` specs.
 
 Operators write these by hand or export them from a booking system, so every row is checked
-and every problem is reported with its line number before anything is sent. Pure: takes text
-lines, returns specs or raises ``SpecFileError``.
+and every problem is reported with its line number before anything is sent: a column the CSV
+lacks once (line 1), the same problem on many rows once with their lines, a file without rows
+as such. Pure: takes text lines, returns specs or raises ``SpecFileError``.
 
 CSV columns (header row required; the order is free):
 ``contract_id, device_id, key_id, start, end, person, email, phone, language, send_email,
@@ -16,16 +17,21 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, cast, get_args
+from typing import Any, TypeVar, cast, get_args
 
 from ._errors import ValidationError
 from ._models import Contact, ContractType, KeyRef, Language, NewContract
 from ._validation import validate_new_contract
 
-__all__ = ["COLUMNS", "SpecFileError", "parse_instant", "read_spec_file"]
+__all__ = ["COLUMNS", "SpecFileError", "parse_instant", "read_rows", "read_spec_file"]
 
+T = TypeVar("T")
+
+# A CSV must have these columns, and one of the groups of ``_ONE_OF``.
+_REQUIRED = ("contract_id", "start", "person")
+_ONE_OF = (("device_id", "key_id"), ("keys",))
 COLUMNS = (
     "contract_id",
     "device_id",
@@ -54,38 +60,83 @@ class SpecFileError(ValidationError):
     def __init__(self, problems: list[str]) -> None:
         shown = "\n".join(problems[:20])
         more = f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        super().__init__(f"{len(problems)} bad row(s):\n{shown}{more}")
+        what = "problem" if len(problems) == 1 else "problems"
+        super().__init__(f"{len(problems)} {what}:\n{shown}{more}")
         self.problems = problems
 
 
 def read_spec_file(name: str, lines: Iterable[str]) -> list[NewContract]:
     """Every row of a ``.csv`` or ``.jsonl`` file as a checked ``NewContract``."""
+    return read_rows(name, lines, COLUMNS, _REQUIRED, _ONE_OF, _contract)
+
+
+def _contract(row: Mapping[str, Any]) -> NewContract:
+    spec = _spec(row)
+    validate_new_contract(spec)
+    return spec
+
+
+def read_rows(
+    name: str,
+    lines: Iterable[str],
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+    one_of: tuple[tuple[str, ...], ...],
+    parse: Callable[[Mapping[str, Any]], T],
+) -> list[T]:
+    """Every row of a ``.csv`` or ``.jsonl`` job file, parsed and checked by ``parse``.
+
+    The CSV header must name ``required`` and one group of ``one_of``, and nothing outside
+    ``columns``. Problems are gathered before anything is returned; rows with the same problem
+    are reported in one line.
+    """
     is_json = name.endswith((".jsonl", ".ndjson", ".json"))
-    rows = _json_rows(lines) if is_json else _csv_rows(lines)
-    specs: list[NewContract] = []
-    problems: list[str] = []
+    rows = _json_rows(lines) if is_json else _csv_rows(lines, columns, required, one_of)
+    specs: list[T] = []
+    problems: dict[str, list[int]] = {}
+    count = 0
     for line, row in rows:
+        count += 1
         try:
-            spec = _spec(row)
-            validate_new_contract(spec)
-        except (ValidationError, ValueError, TypeError) as exc:
-            problems.append(f"line {line}: {exc}")
-            continue
-        specs.append(spec)
+            specs.append(parse(row))
+        except (ValidationError, ValueError, TypeError, KeyError) as exc:
+            message = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+            problems.setdefault(message, []).append(line)
     if problems:
-        raise SpecFileError(problems)
+        raise SpecFileError([f"{_lines(at)}: {message}" for message, at in problems.items()])
+    if not count:
+        raise SpecFileError([f"{name} has no rows: nothing to do"])
     return specs
 
 
-def _csv_rows(lines: Iterable[str]) -> Iterable[tuple[int, Mapping[str, Any]]]:
+def _lines(numbers: list[int]) -> str:
+    if len(numbers) == 1:
+        return f"line {numbers[0]}"
+    shown = ", ".join(str(n) for n in numbers[:5])
+    more = f" and {len(numbers) - 5} more" if len(numbers) > 5 else ""
+    return f"lines {shown}{more}"
+
+
+def _csv_rows(
+    lines: Iterable[str],
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+    one_of: tuple[tuple[str, ...], ...],
+) -> Iterable[tuple[int, Mapping[str, Any]]]:
     reader = csv.DictReader(lines)
-    unknown = set(reader.fieldnames or ()) - set(COLUMNS)
     if not reader.fieldnames:
         raise SpecFileError(["line 1: the CSV needs a header row naming its columns"])
+    present = {name.strip() for name in reader.fieldnames if name}
+    unknown = present - set(columns)
     if unknown:
-        raise SpecFileError([f"line 1: unknown column(s) {sorted(unknown)}; known: {COLUMNS}"])
+        raise SpecFileError([f"line 1: unknown column(s) {sorted(unknown)}; known: {columns}"])
+    missing = [name for name in required if name not in present]
+    if one_of and not any(all(name in present for name in group) for group in one_of):
+        missing.append(" or ".join("+".join(group) for group in one_of))
+    if missing:
+        raise SpecFileError([f"line 1: missing column(s): {', '.join(missing)}"])
     for row in reader:
-        yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
+        yield reader.line_num, {k.strip(): (v or "").strip() for k, v in row.items() if k}
 
 
 def _json_rows(lines: Iterable[str]) -> Iterable[tuple[int, Mapping[str, Any]]]:

@@ -164,12 +164,22 @@ async def test_journal_makes_a_rerun_skip_what_succeeded(tmp_path: Path) -> None
             first = await client.bulk.create_contracts(specs[:6], journal=journal)
             assert len(first.succeeded) == 6
             created_before = sim.stats.contracts
-            second = await client.bulk.create_contracts(specs, journal=journal)
+            seen: list[BulkProgress] = []
+            second = await client.bulk.create_contracts(
+                specs, journal=journal, on_progress=seen.append
+            )
+            assert (seen[-1].skipped, seen[-1].worked) == (6, 4)
+            seen.clear()
+            third = await client.bulk.create_contracts(
+                specs, journal=journal, on_progress=seen.append
+            )
+        assert len(third.succeeded) == 10
+        assert (seen[-1].done, seen[-1].skipped, seen[-1].worked, seen[-1].rate) == (10, 10, 0, 0)
         assert len(second.succeeded) == 10
         assert sum(1 for r in second.succeeded if r.skipped) == 6
         assert sim.stats.contracts - created_before == 4
         text = journal.read_text()
-        assert text.count('"succeeded"') == 10
+        assert text.count('"succeeded"') == 10  # the third run skipped all: it wrote nothing
         readable = without_digests(text)
         assert not any(contract.pincode in readable for contract in sim.contracts())
 

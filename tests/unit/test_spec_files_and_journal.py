@@ -126,3 +126,25 @@ def test_journal_lines_without_a_fingerprint_are_not_trusted(
     journal = Journal(path)
     assert journal.succeeded("a") is None  # run again: exactly-once makes that safe
     assert "without a fingerprint" in caplog.text
+
+
+def test_the_same_problem_on_many_rows_is_reported_once_with_its_lines() -> None:
+    rows = [f"b-{i},1,A,2031-01-01T00:00Z,P,xx-xx\n" for i in range(30)]
+    with pytest.raises(SpecFileError) as caught:
+        read_spec_file("job.csv", ["contract_id,device_id,key_id,start,person,language\n", *rows])
+    (problem,) = caught.value.problems
+    assert problem.startswith("lines 2, 3, 4, 5, 6 and 25 more: language must be one of")
+
+
+def test_a_missing_column_is_one_problem_on_line_1() -> None:
+    with pytest.raises(SpecFileError) as caught:
+        read_spec_file("job.csv", ["contract_id,start,person\n", "a,2031-01-01T00:00Z,P\n"])
+    assert caught.value.problems == ["line 1: missing column(s): device_id+key_id or keys"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"), [("job.csv", "contract_id,keys,start,person\n"), ("job.jsonl", "\n\n")]
+)
+def test_a_file_without_rows_is_a_problem(name: str, text: str) -> None:
+    with pytest.raises(SpecFileError, match="no rows"):
+        read_spec_file(name, text.splitlines(keepends=True))
