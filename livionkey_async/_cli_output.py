@@ -65,7 +65,11 @@ def rich_console(stderr: bool = False) -> Any:
 
 def escape(text: str) -> str:
     """``text`` made safe to embed in the markup ``rich_console().print`` reads."""
-    return text.replace("[", "\\[")
+    if not have_rich():
+        return _cli_plain.escape(text)
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def say(text: str = "") -> None:

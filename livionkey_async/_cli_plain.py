@@ -16,12 +16,19 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     from ._bulk import BulkProgress
 
-__all__ = ["PlainConsole", "print_table", "progress", "progress_extra"]
+__all__ = ["PlainConsole", "escape", "print_table", "progress", "progress_extra"]
 
-# rich markup tags (`[bold]`, `[/yellow]`, `[bold green]`), not escaped ones (`\[`).
-_TAG = re.compile(r"(?<!\\)\[/?[a-z][a-z0-9 #_.-]*\]")
+# rich markup tags (`[bold]`, `[/yellow]`, `[bold green]`), not escaped ones (`\[`); what
+# rich's own `escape` escapes.
+_TAG = re.compile(r"(?<!\\)\[/?[a-z#@][^\[\]]*\]")
+_TAG_LIKE = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
 # A terminal's line is rewritten at most this often.
 _REDRAW = 0.5
+
+
+def escape(text: str) -> str:
+    """What ``rich.markup.escape`` does: a backslash before each tag-like ``[``."""
+    return _TAG_LIKE.sub(lambda m: f"{m.group(1)}{m.group(1)}\\{m.group(2)}", text)
 
 
 class PlainConsole:

@@ -9,6 +9,7 @@ idempotent cancel, ``pincode`` without what the contract knows, and a closed pip
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import re
@@ -22,7 +23,7 @@ from typing import Any
 import pytest
 
 from livionkey_async import __version__
-from livionkey_async.testing import Simulator
+from livionkey_async.testing import IloqSimConfig, IloqSimulator, Simulator
 
 from .support import EXAMPLES, FUTURE, FUTURE_END, Cli, table_value
 
@@ -85,6 +86,27 @@ async def test_without_rich_every_command_prints_plain_text(
     demo = await cli("demo", "--devices", "1", "--keys", "2", "--rate", "500")
     assert demo.code == 0, demo.text
     assert "every contract exists exactly once" in demo.out
+
+
+@pytest.mark.usefixtures("without_rich")
+async def test_without_rich_the_iloq_checklist_and_webhook_samples_print_plain_text(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ILOQ_PASSWORD", "iloq-pass-never-printed")
+    async with IloqSimulator(IloqSimConfig(password="iloq-pass-never-printed")) as iloq:
+        run = await cli(
+            "iloq", "check", "--service-address", iloq.service_address,
+            "--service-code", iloq.config.customer_code, "--username", iloq.config.username,
+        )  # fmt: skip
+    assert run.code == 0, run.text
+    assert "iLOQ credentials check:" in run.out
+    assert "All checks passed" in run.out
+    assert "[bold" not in run.out
+    assert "iloq-pass-never-printed" not in run.text
+    monkeypatch.setenv("LIVIONKEY_WEBHOOK_SECRET", "whsec_" + base64.b64encode(b"k" * 24).decode())
+    sent = await cli("webhooks", "send", "http://127.0.0.1:9/")  # nobody listens: a table still
+    assert "Traceback" not in sent.err
+    assert "samples sent to http://127.0.0.1:9/" in sent.out
 
 
 # -- our field names -----------------------------------------------------------------------------
