@@ -1,9 +1,11 @@
 """``livionkey-async bulk WHAT FILE``: a bulk job from a CSV or JSON-lines file.
 
-Every kind of job (``contracts``) reads its file the same way (every row checked before anything
-is sent), runs with the same progress bar, journal and Ctrl-C handling, and ends with the same
-summary, ``--report`` lines and exit status: 0 when every item succeeded, 1 otherwise, 130 when
-interrupted (the summary still accounts for every row).
+Every kind of job (``contracts``, ``keys``, ``update``, ``cancel``) reads its file the same way
+(every row checked before anything is sent; updates and cancels may name contracts by your
+``contract_id``, resolved with one account-wide listing), runs with the same progress bar,
+journal and Ctrl-C handling, and ends with the same summary, ``--report`` lines and exit status:
+0 when every item succeeded, 1 otherwise, 130 when interrupted (the summary still accounts for
+every row).
 """
 
 from __future__ import annotations
@@ -22,14 +24,25 @@ from ._bulk import BulkReport, ProgressHook
 from ._cli_ops import INTERRUPTED, add_connection_arguments, run_with_client
 from ._cli_output import bulk_progress, changed_count, error_name, print_report, refused_login
 from ._client import LivionKeyClient
-from ._errors import LoginError, SpecChangedError
-from ._fanout import ItemResult
-from ._models import NewContract
-from ._spec_files import COLUMNS, read_spec_file
+from ._errors import LivionKeyError, LoginError, SpecChangedError
+from ._fanout import ItemResult, Outcome
+from ._job_files import (
+    CANCEL_COLUMNS,
+    KEY_COLUMNS,
+    UPDATE_COLUMNS,
+    Target,
+    UpdateRow,
+    read_cancel_file,
+    read_key_file,
+    read_update_file,
+)
+from ._models import Contract, ContractUpdate, NewContract, NewKey
+from ._spec_files import COLUMNS, Problems, read_spec_file
 
 __all__ = ["COMMAND", "run_bulk"]
 
-S = TypeVar("S")
+R = TypeVar("R")  # a row of the file
+S = TypeVar("S")  # what the bulk helper takes
 
 Start = Callable[
     [LivionKeyClient, Sequence[S], argparse.Namespace, ProgressHook, BulkReport[S, Any]],
@@ -38,16 +51,30 @@ Start = Callable[
 
 
 @attrs.frozen
-class BulkKind(Generic[S]):
+class Prepared(Generic[S]):
+    """The items to run, and the rows settled without a request (a contract to cancel that is
+    not on the account any more: cancelled already)."""
+
+    specs: list[S]
+    gone: list[Target] = attrs.field(factory=list)
+
+
+@attrs.frozen
+class BulkKind(Generic[R, S]):
     """What one ``bulk WHAT`` command reads, runs and reports."""
 
     help: str
     columns: tuple[str, ...]
-    read: Callable[[str, Iterable[str]], list[S]]
+    read: Callable[[str, Iterable[str]], list[R]]
+    prepare: Callable[[LivionKeyClient, list[R]], Awaitable[Prepared[S]]]
     start: Start[S]
     # The item's own fields in a --report line, and its name in the failures table.
     names: Callable[[S], dict[str, object]]
     label: Callable[[S], str]
+
+
+async def _as_read(client: LivionKeyClient, rows: list[S]) -> Prepared[S]:
+    return Prepared(rows)
 
 
 async def _create_contracts(
@@ -66,14 +93,151 @@ async def _create_contracts(
     )
 
 
-KINDS: dict[str, BulkKind[Any]] = {
-    "contracts": BulkKind[NewContract](
+async def _create_keys(
+    client: LivionKeyClient,
+    specs: Sequence[NewKey],
+    args: argparse.Namespace,
+    on_progress: ProgressHook,
+    report: BulkReport[NewKey, Any],
+) -> object:
+    return await client.bulk.create_keys(
+        specs,
+        concurrency=args.concurrency,
+        journal=args.journal,
+        on_progress=on_progress,
+        report=report,
+    )
+
+
+async def _update_contracts(
+    client: LivionKeyClient,
+    specs: Sequence[tuple[str, ContractUpdate]],
+    args: argparse.Namespace,
+    on_progress: ProgressHook,
+    report: BulkReport[tuple[str, ContractUpdate], Any],
+) -> object:
+    return await client.bulk.update_contracts(
+        specs,
+        concurrency=args.concurrency,
+        journal=args.journal,
+        on_progress=on_progress,
+        report=report,
+    )
+
+
+async def _cancel_contracts(
+    client: LivionKeyClient,
+    specs: Sequence[str],
+    args: argparse.Namespace,
+    on_progress: ProgressHook,
+    report: BulkReport[str, Any],
+) -> object:
+    return await client.bulk.delete_contracts(
+        specs,
+        cancellation=args.notify,
+        concurrency=args.concurrency,
+        journal=args.journal,
+        on_progress=on_progress,
+        report=report,
+    )
+
+
+class _Account:
+    """The account's contracts, listed once, by object id and by your contract_id."""
+
+    def __init__(self, contracts: Iterable[Contract]) -> None:
+        self.by_id = {c.id: c for c in contracts if c.id is not None}
+        self.by_contract_id = {c.contract_id: c for c in self.by_id.values() if c.contract_id}
+
+    @classmethod
+    async def of(cls, client: LivionKeyClient, needed: bool) -> _Account:
+        return cls(await client.contracts.list() if needed else ())
+
+    def find(self, target: Target) -> Contract | None:
+        if target.id is not None:
+            return self.by_id.get(target.id)
+        return self.by_contract_id.get(target.contract_id or "")
+
+
+async def _prepare_updates(
+    client: LivionKeyClient, rows: list[UpdateRow]
+) -> Prepared[tuple[str, ContractUpdate]]:
+    needed = any(row.target.id is None or not row.keys for row in rows)
+    account = await _Account.of(client, needed)
+    problems = Problems()
+    pairs: list[tuple[str, ContractUpdate]] = []
+    for row in rows:
+        found = account.find(row.target)
+        if (row.target.id is None or not row.keys) and found is None:
+            problems.add(row.target.line, f"no contract {row.target.label} on the account")
+            continue
+        object_id = row.target.id or (found.id if found is not None else None)
+        assert object_id is not None
+        try:
+            pairs.append((object_id, row.update(found.keys if found is not None else ())))
+        except LivionKeyError as exc:
+            problems.add(row.target.line, str(exc))
+    problems.raise_any()
+    return Prepared(pairs)
+
+
+async def _prepare_cancels(client: LivionKeyClient, targets: list[Target]) -> Prepared[str]:
+    account = await _Account.of(client, any(t.id is None for t in targets))
+    ids: list[str] = []
+    gone: list[Target] = []
+    for target in targets:
+        found = account.find(target) if target.id is None else None
+        if target.id is not None:
+            ids.append(target.id)
+        elif found is not None and found.id is not None:
+            ids.append(found.id)
+        else:
+            gone.append(target)  # not on the account: cancelled already, as an id gone is
+    return Prepared(ids, gone)
+
+
+def _cancel_names(spec: str | Target) -> dict[str, object]:
+    if isinstance(spec, Target):
+        return {"id": spec.id, "contract_id": spec.contract_id}
+    return {"id": spec}
+
+
+KINDS: dict[str, BulkKind[Any, Any]] = {
+    "contracts": BulkKind[NewContract, NewContract](
         help="create every contract of a CSV or JSON-lines file, each exactly once",
         columns=COLUMNS,
         read=read_spec_file,
+        prepare=_as_read,
         start=_create_contracts,
         names=lambda spec: {"contract_id": spec.contract_id},
         label=lambda spec: spec.contract_id,
+    ),
+    "keys": BulkKind[NewKey, NewKey](
+        help="add every key of a CSV or JSON-lines file to its automat, each exactly once",
+        columns=KEY_COLUMNS,
+        read=read_key_file,
+        prepare=_as_read,
+        start=_create_keys,
+        names=lambda spec: {"device_id": spec.device_id, "key_id": spec.key_id},
+        label=lambda spec: f"{spec.device_id}/{spec.key_id}",
+    ),
+    "update": BulkKind[UpdateRow, tuple[str, ContractUpdate]](
+        help="change contracts (by id or contract_id) as a CSV or JSON-lines file says",
+        columns=UPDATE_COLUMNS,
+        read=read_update_file,
+        prepare=_prepare_updates,
+        start=_update_contracts,
+        names=lambda pair: {"id": pair[0]},
+        label=lambda pair: pair[0],
+    ),
+    "cancel": BulkKind[Target, str](
+        help="cancel contracts (by id or contract_id); one already gone counts as cancelled",
+        columns=CANCEL_COLUMNS,
+        read=read_cancel_file,
+        prepare=_prepare_cancels,
+        start=_cancel_contracts,
+        names=_cancel_names,
+        label=lambda spec: spec if isinstance(spec, str) else spec.label,
     ),
 }
 
@@ -90,6 +254,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "--journal", type=Path, help="JSON-lines journal: a rerun skips what succeeded"
         )
         sub.add_argument("--report", type=Path, help="write every item's outcome (JSON lines)")
+        if name == "cancel":
+            sub.add_argument("--notify", action="store_true", help="have Livion notify each person")
 
 
 async def _bulk(client: LivionKeyClient, args: argparse.Namespace) -> int:
@@ -97,20 +263,24 @@ async def _bulk(client: LivionKeyClient, args: argparse.Namespace) -> int:
     try:
         # utf-8-sig: spreadsheets save "CSV UTF-8" with a byte-order mark before the header.
         with args.file.open(encoding="utf-8-sig", newline="") as lines:
-            specs = kind.read(args.file.name, lines)
+            rows = kind.read(args.file.name, lines)
     except UnicodeDecodeError as exc:
         print(
             f"error: {args.file} is not UTF-8 text ({exc.reason} at byte {exc.start})",
             file=sys.stderr,
         )
         return 1
+    prepared = await kind.prepare(client, rows)
     report: BulkReport[Any, Any]
     report, interrupted = await run_bulk(
-        lambda on_progress, report: kind.start(client, specs, args, on_progress, report),
-        total=len(specs),
+        lambda on_progress, report: kind.start(client, prepared.specs, args, on_progress, report),
+        total=len(prepared.specs),
         description=args.what,
         quiet=args.json,
     )
+    for offset, target in enumerate(prepared.gone):  # settled by the listing: reconciled
+        index = len(prepared.specs) + offset
+        report.add(ItemResult(index, target, Outcome.SUCCEEDED, reconciled=True))
     if args.report is not None:
         write_report(args.report, report, kind.names)
     stats = client.stats
@@ -178,24 +348,23 @@ def write_report(
     ]
     with path.open("w", encoding="utf-8") as out:
         for item in sorted(items, key=lambda i: i.index):
-            line = {
-                "index": item.index,
-                **names(item.spec),
+            line: dict[str, object] = {"index": item.index, **names(item.spec)}
+            line.setdefault("id", getattr(item.result, "id", None))
+            line |= {
                 "outcome": item.outcome.value,
-                "id": getattr(item.result, "id", None),
                 "reconciled": item.reconciled,
                 "skipped": item.skipped,
                 "error": None if item.error is None else error_name(item.error),
                 "message": None if item.error is None else item.error.message,
-                "changed_fields": list(getattr(item.error, "fields", ()))
-                if isinstance(item.error, SpecChangedError)
-                else [],
+                "changed_fields": (
+                    list(item.error.fields) if isinstance(item.error, SpecChangedError) else []
+                ),
             }
             out.write(json.dumps(line) + "\n")
 
 
 COMMAND = (
-    "bulk jobs from a CSV or JSON-lines file: contracts",
+    "bulk jobs from a CSV or JSON-lines file: contracts, keys, update, cancel",
     add_arguments,
     run_with_client(_bulk),
 )

@@ -25,7 +25,20 @@ from ._errors import ValidationError
 from ._models import Contact, ContractType, KeyRef, Language, NewContract
 from ._validation import validate_new_contract
 
-__all__ = ["COLUMNS", "SpecFileError", "parse_instant", "read_rows", "read_spec_file"]
+__all__ = [
+    "COLUMNS",
+    "Problems",
+    "SpecFileError",
+    "contacts_field",
+    "flag_field",
+    "instant_field",
+    "keys_field",
+    "parse_instant",
+    "read_numbered_rows",
+    "read_rows",
+    "read_spec_file",
+    "text_field",
+]
 
 T = TypeVar("T")
 
@@ -90,23 +103,48 @@ def read_rows(
     ``columns``. Problems are gathered before anything is returned; rows with the same problem
     are reported in one line.
     """
+    rows = read_numbered_rows(name, lines, columns, required, one_of, parse)
+    return [spec for _, spec in rows]
+
+
+def read_numbered_rows(
+    name: str,
+    lines: Iterable[str],
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+    one_of: tuple[tuple[str, ...], ...],
+    parse: Callable[[Mapping[str, Any]], T],
+) -> list[tuple[int, T]]:
+    """``read_rows``, each row with its line number (for problems found later)."""
     is_json = name.endswith((".jsonl", ".ndjson", ".json"))
     rows = _json_rows(lines) if is_json else _csv_rows(lines, columns, required, one_of)
-    specs: list[T] = []
-    problems: dict[str, list[int]] = {}
+    specs: list[tuple[int, T]] = []
+    problems = Problems()
     count = 0
     for line, row in rows:
         count += 1
         try:
-            specs.append(parse(row))
+            specs.append((line, parse(row)))
         except (ValidationError, ValueError, TypeError, KeyError) as exc:
-            message = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
-            problems.setdefault(message, []).append(line)
-    if problems:
-        raise SpecFileError([f"{_lines(at)}: {message}" for message, at in problems.items()])
+            problems.add(line, f"missing {exc}" if isinstance(exc, KeyError) else str(exc))
+    problems.raise_any()
     if not count:
         raise SpecFileError([f"{name} has no rows: nothing to do"])
     return specs
+
+
+class Problems:
+    """Problems found in a job file, the same one on many rows reported once with its lines."""
+
+    def __init__(self) -> None:
+        self._lines: dict[str, list[int]] = {}
+
+    def add(self, line: int, message: str) -> None:
+        self._lines.setdefault(message, []).append(line)
+
+    def raise_any(self) -> None:
+        if self._lines:
+            raise SpecFileError([f"{_lines(at)}: {what}" for what, at in self._lines.items()])
 
 
 def _lines(numbers: list[int]) -> str:
@@ -152,14 +190,14 @@ def _json_rows(lines: Iterable[str]) -> Iterable[tuple[int, Mapping[str, Any]]]:
         yield number, row
 
 
-def _text(row: Mapping[str, Any], name: str) -> str | None:
+def text_field(row: Mapping[str, Any], name: str) -> str | None:
     value = row.get(name)
     if value is None or value == "":
         return None
     return str(value)
 
 
-def _flag(row: Mapping[str, Any], name: str) -> bool | None:
+def flag_field(row: Mapping[str, Any], name: str) -> bool | None:
     value = row.get(name)
     if value is None or isinstance(value, bool):
         return value
@@ -180,12 +218,12 @@ def parse_instant(text: str, name: str = "date") -> datetime:
         raise ValueError(f"{name} is not an ISO-8601 date: {text!r}") from None
 
 
-def _instant(row: Mapping[str, Any], name: str) -> datetime | None:
-    text = _text(row, name)
+def instant_field(row: Mapping[str, Any], name: str) -> datetime | None:
+    text = text_field(row, name)
     return None if text is None else parse_instant(text, name)
 
 
-def _keys(row: Mapping[str, Any]) -> list[KeyRef]:
+def keys_field(row: Mapping[str, Any]) -> list[KeyRef]:
     keys = row.get("keys")
     if isinstance(keys, list):
         return [KeyRef(str(k["device_id"]), str(k["key_id"])) for k in keys]
@@ -197,45 +235,51 @@ def _keys(row: Mapping[str, Any]) -> list[KeyRef]:
                 raise ValueError(f"keys must be DEVICE/KEY pairs separated by ';', not {pair!r}")
             refs.append(KeyRef(device_id, key_id))
         return refs
-    device, key = _text(row, "device_id"), _text(row, "key_id")
+    device, key = text_field(row, "device_id"), text_field(row, "key_id")
     if device is None or key is None:
         raise ValueError("each row needs device_id and key_id (or keys)")
     return [KeyRef(device, key)]
 
 
-def _spec(row: Mapping[str, Any]) -> NewContract:
-    contract_id = _text(row, "contract_id")
-    person = _text(row, "person")
-    start = _instant(row, "start")
-    if contract_id is None or person is None or start is None:
-        raise ValueError("contract_id, person and start are required")
-    language = _text(row, "language")
+def contacts_field(row: Mapping[str, Any]) -> list[Contact]:
+    """The row's one contact (``email``, ``phone``, ``language``, ``send_*``), or none."""
+    language = text_field(row, "language")
     if language is not None and language not in get_args(Language):
         raise ValueError(f"language must be one of {get_args(Language)}, not {language!r}")
-    contract_type = _text(row, "type") or "default"
+    email, phone = text_field(row, "email"), text_field(row, "phone")
+    if not (email or phone):
+        if language is not None:
+            raise ValueError("language is the contact's: give an email or a phone too")
+        return []
+    contact = Contact(
+        email=email,
+        phone_number=phone,
+        send_email=flag_field(row, "send_email"),
+        send_sms=flag_field(row, "send_sms"),
+        language=cast(Language | None, language),
+    )
+    return [contact]
+
+
+def _spec(row: Mapping[str, Any]) -> NewContract:
+    contract_id = text_field(row, "contract_id")
+    person = text_field(row, "person")
+    start = instant_field(row, "start")
+    if contract_id is None or person is None or start is None:
+        raise ValueError("contract_id, person and start are required")
+    contacts = contacts_field(row)
+    contract_type = text_field(row, "type") or "default"
     if contract_type not in get_args(ContractType):
         raise ValueError(f"type must be one of {get_args(ContractType)}")
-    email, phone = _text(row, "email"), _text(row, "phone")
-    contacts = []
-    if email or phone:
-        contacts.append(
-            Contact(
-                email=email,
-                phone_number=phone,
-                send_email=_flag(row, "send_email"),
-                send_sms=_flag(row, "send_sms"),
-                language=cast(Language | None, language),
-            )
-        )
     return NewContract(
         contract_id=contract_id,
-        keys=_keys(row),
+        keys=keys_field(row),
         start=start,
-        end=_instant(row, "end"),
+        end=instant_field(row, "end"),
         person=person,
         contacts=contacts,
-        perm=bool(_flag(row, "perm")),
-        free_text=_text(row, "free_text"),
-        pincode=_text(row, "pincode"),
+        perm=bool(flag_field(row, "perm")),
+        free_text=text_field(row, "free_text"),
+        pincode=text_field(row, "pincode"),
         type=cast(ContractType, contract_type),
     )
