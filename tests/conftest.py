@@ -50,3 +50,6 @@ UPSTREAM_PASSES_STREAM_WRITER = "stream_writer" in inspect.getsource(
 aiohttp.ClientResponse.__init__ = _init_with_default_writer  # type: ignore[method-assign]
 aiohttp.client_reqrep.ClientResponse.__init__ = _init_with_default_writer  # type: ignore[method-assign]
 aioresponses.core.stream_reader_factory = _roomy_stream_reader  # type: ignore[attr-defined]
+
+# `pytester`: the README's testing section is run as a user's own pytest run would run it.
+pytest_plugins = ("pytester",)

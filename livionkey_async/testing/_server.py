@@ -9,19 +9,25 @@ from __future__ import annotations
 import random
 from types import TracebackType
 
+import attrs
 from aiohttp import web
 from aiohttp.log import access_logger
 
 from ._app import SimContext, make_app, reset_context
+from ._clock import SimClock
 from ._config import SimConfig, SimStats
+from ._controls import DeviceControls
 from ._records import SimContract
 from ._state import SimState
 
 __all__ = ["Simulator"]
 
 
-class Simulator:
+class Simulator(DeviceControls):
     """The LivionKey API V1 simulator, serving on ``config.host:config.port`` (0: a free port).
+
+    ``clock`` is its time (``SimClock``: move it to expire tokens or age contracts);
+    ``set_device_state`` disconnects, busies or reserves a device.
 
     >>> async with Simulator(SimConfig(devices=2, keys=3)) as sim:  # doctest: +SKIP
     ...     async with LivionKeyClient(sim.config.email, sim.config.password, base_url=sim.url):
@@ -32,7 +38,8 @@ class Simulator:
         self.config = config if config is not None else SimConfig()
         self.stats = SimStats()
         self.faults = self.config.faults.copy()
-        self.state = SimState(self.config, self.stats)
+        self.clock = SimClock(self.config.clock)
+        self.state = SimState(attrs.evolve(self.config, clock=self.clock), self.stats)
         self._context = SimContext(
             config=self.config,
             state=self.state,
@@ -103,7 +110,9 @@ class Simulator:
         return self.state.revoke_tokens(email)
 
     def reset(self) -> None:
-        """Back to the configured start: seeded data, no contracts/tokens, zero counters, faults."""
+        """Back to the configured start: seeded data, no contracts/tokens, zero counters, faults,
+        the configured clock."""
+        self.clock.reset()
         reset_context(self._context)
 
     def set_rate_limit(
