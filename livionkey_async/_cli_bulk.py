@@ -77,69 +77,29 @@ async def _as_read(client: LivionKeyClient, rows: list[S]) -> Prepared[S]:
     return Prepared(rows)
 
 
-async def _create_contracts(
-    client: LivionKeyClient,
-    specs: Sequence[NewContract],
-    args: argparse.Namespace,
-    on_progress: ProgressHook,
-    report: BulkReport[NewContract, Any],
-) -> object:
-    return await client.bulk.create_contracts(
-        specs,
-        concurrency=args.concurrency,
-        journal=args.journal,
-        on_progress=on_progress,
-        report=report,
-    )
+def _start(
+    helper: Callable[[LivionKeyClient], Callable[..., Awaitable[object]]],
+    **extra: Callable[[argparse.Namespace], object],
+) -> Start[Any]:
+    """Run one of ``client.bulk``'s helpers with the command's options (and ``extra`` ones)."""
 
+    async def start(
+        client: LivionKeyClient,
+        specs: Sequence[Any],
+        args: argparse.Namespace,
+        on_progress: ProgressHook,
+        report: BulkReport[Any, Any],
+    ) -> object:
+        return await helper(client)(
+            specs,
+            concurrency=args.concurrency,
+            journal=args.journal,
+            on_progress=on_progress,
+            report=report,
+            **{name: option(args) for name, option in extra.items()},
+        )
 
-async def _create_keys(
-    client: LivionKeyClient,
-    specs: Sequence[NewKey],
-    args: argparse.Namespace,
-    on_progress: ProgressHook,
-    report: BulkReport[NewKey, Any],
-) -> object:
-    return await client.bulk.create_keys(
-        specs,
-        concurrency=args.concurrency,
-        journal=args.journal,
-        on_progress=on_progress,
-        report=report,
-    )
-
-
-async def _update_contracts(
-    client: LivionKeyClient,
-    specs: Sequence[tuple[str, ContractUpdate]],
-    args: argparse.Namespace,
-    on_progress: ProgressHook,
-    report: BulkReport[tuple[str, ContractUpdate], Any],
-) -> object:
-    return await client.bulk.update_contracts(
-        specs,
-        concurrency=args.concurrency,
-        journal=args.journal,
-        on_progress=on_progress,
-        report=report,
-    )
-
-
-async def _cancel_contracts(
-    client: LivionKeyClient,
-    specs: Sequence[str],
-    args: argparse.Namespace,
-    on_progress: ProgressHook,
-    report: BulkReport[str, Any],
-) -> object:
-    return await client.bulk.delete_contracts(
-        specs,
-        cancellation=args.notify,
-        concurrency=args.concurrency,
-        journal=args.journal,
-        on_progress=on_progress,
-        report=report,
-    )
+    return start
 
 
 class _Account:
@@ -168,11 +128,10 @@ async def _prepare_updates(
     pairs: list[tuple[str, ContractUpdate]] = []
     for row in rows:
         found = account.find(row.target)
-        if (row.target.id is None or not row.keys) and found is None:
+        object_id = row.target.id or (found.id if found is not None else None)
+        if object_id is None or (not row.keys and found is None):
             problems.add(row.target.line, f"no contract {row.target.label} on the account")
             continue
-        object_id = row.target.id or (found.id if found is not None else None)
-        assert object_id is not None
         try:
             pairs.append((object_id, row.update(found.keys if found is not None else ())))
         except LivionKeyError as exc:
@@ -187,12 +146,11 @@ async def _prepare_cancels(client: LivionKeyClient, targets: list[Target]) -> Pr
     gone: list[Target] = []
     for target in targets:
         found = account.find(target) if target.id is None else None
-        if target.id is not None:
-            ids.append(target.id)
-        elif found is not None and found.id is not None:
-            ids.append(found.id)
-        else:
+        object_id = target.id or (found.id if found is not None else None)
+        if object_id is None:
             gone.append(target)  # not on the account: cancelled already, as an id gone is
+        else:
+            ids.append(object_id)
     return Prepared(ids, gone)
 
 
@@ -208,7 +166,7 @@ KINDS: dict[str, BulkKind[Any, Any]] = {
         columns=COLUMNS,
         read=read_spec_file,
         prepare=_as_read,
-        start=_create_contracts,
+        start=_start(lambda client: client.bulk.create_contracts),
         names=lambda spec: {"contract_id": spec.contract_id},
         label=lambda spec: spec.contract_id,
     ),
@@ -217,7 +175,7 @@ KINDS: dict[str, BulkKind[Any, Any]] = {
         columns=KEY_COLUMNS,
         read=read_key_file,
         prepare=_as_read,
-        start=_create_keys,
+        start=_start(lambda client: client.bulk.create_keys),
         names=lambda spec: {"device_id": spec.device_id, "key_id": spec.key_id},
         label=lambda spec: f"{spec.device_id}/{spec.key_id}",
     ),
@@ -226,7 +184,7 @@ KINDS: dict[str, BulkKind[Any, Any]] = {
         columns=UPDATE_COLUMNS,
         read=read_update_file,
         prepare=_prepare_updates,
-        start=_update_contracts,
+        start=_start(lambda client: client.bulk.update_contracts),
         names=lambda pair: {"id": pair[0]},
         label=lambda pair: pair[0],
     ),
@@ -235,7 +193,10 @@ KINDS: dict[str, BulkKind[Any, Any]] = {
         columns=CANCEL_COLUMNS,
         read=read_cancel_file,
         prepare=_prepare_cancels,
-        start=_cancel_contracts,
+        start=_start(
+            lambda client: client.bulk.delete_contracts,
+            cancellation=lambda args: args.notify,
+        ),
         names=_cancel_names,
         label=lambda spec: spec if isinstance(spec, str) else spec.label,
     ),

@@ -38,6 +38,7 @@ __all__ = [
     "refused_login",
     "rich_console",
     "say",
+    "silence_stdout",
 ]
 
 # Our names of the secrets a listing must not print (``contract pincode`` shows the one asked
