@@ -14,7 +14,10 @@ await it. A token is refreshed in the background once it enters the soft margin 
 expiry (callers keep getting the still-valid token meanwhile) and awaited once it enters the hard
 margin. Expiry is tracked on the monotonic clock, so a wall-clock jump cannot fool it. A token
 the server refused is dropped only if it is still the current one, so a burst of 401s for the
-same stale token causes one login, not one each.
+same stale token causes one login, not one each. A refused login (``LoginError``: wrong
+credentials) is remembered: every later caller gets it without another login request, since
+the credentials cannot change and repeated logins trip the service's login throttle; only an
+explicit ``token(retry_refused=True)`` (``client.login()``) asks again.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Protocol
 
 from yarl import URL
 
+from ._errors import LoginError
 from ._models import LoginResult
 
 __all__ = ["DEFAULT_TOKEN_LIFETIME", "Authenticator", "BearerAuth", "TokenHolder"]
@@ -53,6 +57,7 @@ class TokenHolder:
         "_login",
         "_previous",
         "_refresh_margin",
+        "_refused",
         "_retry_refresh_at",
         "_soft_at",
         "_task",
@@ -79,6 +84,7 @@ class TokenHolder:
         self._hard_at = 0.0
         self._retry_refresh_at = 0.0
         self._task: asyncio.Task[str] | None = None
+        self._refused: LoginError | None = None
 
     def __repr__(self) -> str:
         state = "valid" if self._token is not None else "none"
@@ -88,16 +94,32 @@ class TokenHolder:
     def has_token(self) -> bool:
         return self._token is not None
 
-    async def token(self) -> str:
-        """A token that is valid now; logs in (one shared login) when there is none."""
+    @property
+    def refused(self) -> LoginError | None:
+        """The refusal of the last login, while it is remembered."""
+        return self._refused
+
+    async def token(self, *, retry_refused: bool = False) -> str:
+        """A token that is valid now; logs in (one shared login) when there is none.
+
+        After a refused login this raises ``LoginError`` at once, without asking the server
+        again, unless ``retry_refused``.
+        """
+        if retry_refused:
+            self._refused = None
         now = self._clock()
         token = self._token
         if token is not None and now < self._hard_at:
-            if now >= max(self._soft_at, self._retry_refresh_at) and self._task is None:
+            refresh_due = now >= max(self._soft_at, self._retry_refresh_at)
+            if refresh_due and self._task is None and self._refused is None:
                 log.debug("token enters its refresh margin: refreshing in the background")
                 self._start_login().add_done_callback(self._refresh_done)
             return token
-        task = self._task or self._start_login()
+        task = self._task
+        if task is None:
+            if self._refused is not None:
+                raise LoginError(self._refused.message, status=self._refused.status)
+            task = self._start_login()
         # shield: a caller that is cancelled must not cancel the login the others wait for.
         return await asyncio.shield(task)
 
@@ -136,6 +158,9 @@ class TokenHolder:
         wall_started = self._wall_clock()
         try:
             result = await self._login()
+        except LoginError as refused:
+            self._refused = refused
+            raise
         finally:
             self._task = None
         lifetime = DEFAULT_TOKEN_LIFETIME

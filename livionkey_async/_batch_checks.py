@@ -15,7 +15,7 @@ import bisect
 from array import array
 from collections.abc import Awaitable, Callable
 
-from ._errors import ContractOverlapError, LivionKeyError, ValidationError
+from ._errors import ContractOverlapError, LivionKeyError, LoginError, ValidationError
 from ._models import Key, KeyRef, NewContract
 
 __all__ = ["ContractBatchGuard"]
@@ -60,6 +60,8 @@ class ContractBatchGuard:
             try:
                 keys = await self._keys_of(ref.device_id)
                 self._shared[ref.device_id] = frozenset(k.key_id for k in keys if k.shared)
+            except LoginError:
+                raise  # nothing more can be sent: the job stops on it
             except LivionKeyError:
                 self._shared[ref.device_id] = None
         shared = self._shared[ref.device_id]

@@ -14,25 +14,23 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Generic, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 import attrs
 
 from ._batch_checks import ContractBatchGuard
+from ._convert import unstructure
 from ._errors import (
     AmbiguousOutcomeError,
-    DuplicateContractError,
-    DuplicateKeyError,
     LivionKeyError,
     NotFoundError,
-    ResponseFormatError,
+    SpecChangedError,
     ValidationError,
 )
-from ._exactly_once import ExactlyOnce, contract_matches, key_matches
 from ._fanout import ItemResult, Outcome, Settled, Source, fan_out
 from ._journal import Journal
-from ._models import Contract, ContractUpdate, CreatedContract, CreatedKey, Key, NewContract, NewKey
+from ._models import ContractUpdate, CreatedContract, CreatedKey, NewContract, NewKey
 from ._validation import check_id, validate_contract_update, validate_new_contract, validate_new_key
 
 if TYPE_CHECKING:
@@ -50,7 +48,11 @@ log = logging.getLogger("livionkey_async.bulk")
 
 @attrs.frozen
 class BulkProgress:
-    """Where a bulk job stands, handed to ``on_progress`` after every finished item."""
+    """Where a bulk job stands, handed to ``on_progress`` after every finished item.
+
+    ``done`` counts every finished item (``succeeded + failed + not_attempted``); ``skipped``,
+    the successes a journal showed done by an earlier run (no request was sent for them).
+    """
 
     done: int
     succeeded: int
@@ -59,11 +61,18 @@ class BulkProgress:
     elapsed: float
     total: int | None
     last: ItemResult[object, object]
+    skipped: int = 0
+
+    @property
+    def worked(self) -> int:
+        """Items the job worked on: finished, neither skipped nor left unattempted."""
+        return self.done - self.skipped - self.not_attempted
 
     @property
     def rate(self) -> float:
-        """Finished items per second so far."""
-        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+        """Items worked on per second so far (journal skips and unattempted items, which cost
+        nothing, are left out)."""
+        return self.worked / self.elapsed if self.elapsed > 0 else 0.0
 
 
 @attrs.define
@@ -100,6 +109,17 @@ class BulkReport(Generic[S, R]):
 ProgressHook = Callable[[BulkProgress], None]
 
 
+def spec_fields(spec: object) -> dict[str, object]:
+    """A spec's fields as plain JSON data (our field names, wire values): what a journal
+    fingerprints. An ``(object id, update)`` pair is its update's; a bare id has none."""
+    if isinstance(spec, tuple) and len(spec) == 2:
+        spec = spec[1]
+    if not attrs.has(type(spec)):
+        return {}
+    values = attrs.asdict(cast(attrs.AttrsInstance, spec), recurse=False)
+    return {name: unstructure(value) for name, value in values.items()}
+
+
 @attrs.frozen
 class Job(Generic[S, R]):
     """What distinguishes one bulk operation from another.
@@ -111,6 +131,8 @@ class Job(Generic[S, R]):
     check: Callable[[S], Awaitable[None]]
     work: Callable[[S], Awaitable[R | Settled[R]]]
     key: Callable[[S], str]
+    # What a journal fingerprints of an item, to tell a rerun's edited items from its done ones.
+    fields: Callable[[S], Mapping[str, object]] = spec_fields
     # What a journal line keeps of a result, and what a rerun rebuilds from it (updates and
     # deletes produce nothing to keep).
     object_id: Callable[[R | None], str | None] = lambda _: None
@@ -121,6 +143,10 @@ class Job(Generic[S, R]):
 class BulkRunner:
     """The machinery shared by every bulk helper (V1's ``client.bulk`` and API v2's): run a
     ``Job`` over a source with a journal and progress, into a report or a stream."""
+
+    def _journal_pepper(self) -> bytes:
+        """A key only the client's credentials give, for the journal's digest of secrets."""
+        return b""
 
     async def _run(
         self,
@@ -133,15 +159,27 @@ class BulkRunner:
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
-        journal = Journal(journal_path) if journal_path is not None else None
+        journal = None
+        if journal_path is not None:
+            journal = Journal(journal_path, pepper=self._journal_pepper())
         total = len(source) if isinstance(source, list | tuple) else None
         started = time.monotonic()
         counts = dict.fromkeys(Outcome, 0)
+        skipped = 0
 
         async def prepare(index: int, spec: S) -> ItemResult[S, R] | None:
             if journal is not None:
-                entry = journal.succeeded(job.key(spec))
+                key = job.key(spec)
+                entry = journal.succeeded(key)
                 if entry is not None:
+                    changed = journal.changed(entry, journal.fingerprint(job.fields(spec)))
+                    if changed:
+                        error = SpecChangedError(
+                            f"{key}: succeeded in an earlier run with a different "
+                            f"{', '.join(changed)}; not sent again",
+                            fields=changed,
+                        )
+                        return ItemResult(index, spec, Outcome.FAILED, error=error)
                     value = job.from_journal(entry)
                     return ItemResult(index, spec, Outcome.SUCCEEDED, result=value, skipped=True)
             try:
@@ -151,11 +189,14 @@ class BulkRunner:
             return None
 
         async def emit(item: ItemResult[S, R]) -> None:
+            nonlocal skipped
             counts[item.outcome] += 1
+            skipped += item.skipped
             if journal is not None and not item.skipped:
                 journal.record(
                     job.key(item.spec),
                     item.outcome.value,
+                    journal.fingerprint(job.fields(item.spec)),
                     object_id=job.object_id(item.result),
                     error=None if item.error is None else type(item.error).__name__,
                     unknown=isinstance(item.error, AmbiguousOutcomeError),
@@ -172,6 +213,7 @@ class BulkRunner:
                         elapsed=time.monotonic() - started,
                         total=total,
                         last=item,  # type: ignore[arg-type]
+                        skipped=skipped,
                     ),
                 )
 
@@ -262,6 +304,9 @@ class Bulk(BulkRunner):
     def __repr__(self) -> str:
         return f"<Bulk of {self._client!r}>"
 
+    def _journal_pepper(self) -> bytes:
+        return self._client._journal_pepper()
+
     # -- contracts -----------------------------------------------------------------------------
 
     def _contract_job(self, check_batch: bool) -> Job[NewContract, CreatedContract]:
@@ -275,21 +320,9 @@ class Bulk(BulkRunner):
             if guard is not None:
                 await guard.check(spec)
 
-        async def find(spec: NewContract) -> Contract | None:
-            devices = [ref.device_id for ref in spec.keys]
-            return await client.contracts.find(spec.contract_id, device_ids=devices)
-
         return Job(
             check=check,
-            work=ExactlyOnce(
-                create=client.contracts.create,
-                lookup=find,
-                matches=contract_matches,
-                result_of=_created_contract,
-                duplicate=DuplicateContractError,
-                name=lambda spec: f"contract {spec.contract_id!r}",
-                sleep=client._sleep,
-            ),
+            work=client.contracts.exactly_once,
             key=lambda spec: spec.contract_id,
             object_id=lambda made: made.id if made is not None else None,
             from_journal=lambda entry: CreatedContract(id=str(entry.get("id", ""))),
@@ -429,23 +462,9 @@ class Bulk(BulkRunner):
                 raise ValidationError(f"key {spec.key_id} appears more than once in this batch")
             seen.add((spec.device_id, spec.key_id))
 
-        async def find(spec: NewKey) -> Key | None:
-            try:
-                return await client.keys.get(spec.key_id, device_id=spec.device_id)
-            except NotFoundError:
-                return None
-
         return Job(
             check=check,
-            work=ExactlyOnce(
-                create=client.keys.create,
-                lookup=find,
-                matches=key_matches,
-                result_of=lambda found: CreatedKey(locker_index=found.locker_index),
-                duplicate=DuplicateKeyError,
-                name=lambda spec: f"key {spec.key_id!r} of device {spec.device_id}",
-                sleep=client._sleep,
-            ),
+            work=client.keys.exactly_once,
             key=lambda spec: f"{spec.device_id}/{spec.key_id}",
             from_journal=lambda _: CreatedKey(),
         )
@@ -472,13 +491,6 @@ class Bulk(BulkRunner):
     ) -> AsyncIterator[ItemResult[NewKey, CreatedKey]]:
         """Like ``create_keys``, but yields each item's result as it finishes."""
         return self._stream(self._key_job(), specs, concurrency, on_progress, journal)
-
-
-def _created_contract(found: Contract) -> CreatedContract:
-    """What a create would have answered, from the contract a look-up found."""
-    if found.id is None:
-        raise ResponseFormatError(f"contract {found.contract_id!r} was listed without its id")
-    return CreatedContract(id=found.id, pincode=found.pincode)
 
 
 def _call_hook(hook: ProgressHook, progress: BulkProgress) -> None:

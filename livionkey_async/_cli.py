@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from . import _cli_ops, _demo
+from . import __version__, _cli_bulk, _cli_ops, _demo
 from .iloq import _command as iloq_command
 from .testing import _command as sim_command
 from .webhooks import _command as webhooks_command
@@ -22,6 +22,7 @@ Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Na
 
 COMMANDS: dict[str, tuple[str, Command]] = {
     **{name: (summary, (add, run)) for name, (summary, add, run) in _cli_ops.COMMANDS.items()},
+    "bulk": (_cli_bulk.COMMAND[0], (_cli_bulk.COMMAND[1], _cli_bulk.COMMAND[2])),
     "sim": ("run the LivionKey API V1 simulator", (sim_command.add_arguments, sim_command.run)),
     "iloq": (
         "LivionKey20: check an integrator's iLOQ credentials",
@@ -51,8 +52,12 @@ def build_parser(
     commands_of: dict[str, tuple[str, Command]] | None = None,
 ) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="livionkey-async", description="An asyncio client and simulator for LivionKey."
+        prog="livionkey-async",
+        description="An asyncio client and simulator for LivionKey.",
+        epilog=_cli_ops.ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (summary, (add_arguments, _)) in (commands_of or COMMANDS).items():
         sub = commands.add_parser(name, help=summary, description=summary)
@@ -99,6 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             name: (summary, (add, run)) for name, (summary, add, run) in V2_COMMANDS.items()
         }
     args = build_parser(commands_of).parse_args(argv)
+    check = getattr(args, "check", None)
+    if check is not None:  # option combinations argparse cannot express: exit 2 on a bad one
+        check(args)
     _, (_, run) = commands_of[args.command]
     return run(args)
 

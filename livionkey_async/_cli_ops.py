@@ -1,4 +1,4 @@
-"""The operator commands: devices, keys, contracts, one contract, and bulk provisioning.
+"""The operator commands: devices, keys, contracts and one contract (bulk jobs: ``_cli_bulk``).
 
 Credentials come from ``--email``/``--password`` or the ``LIVIONKEY_EMAIL``/``LIVIONKEY_PASSWORD``
 environment variables (or a prompt): examples never put the password on the command line.
@@ -8,32 +8,48 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import functools
 import getpass
-import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 
 from ._assumptions import DEFAULT_BASE_URL
-from ._bulk import BulkReport
-from ._cli_output import bulk_progress, error_name, print_json, print_report, print_table
+from ._cli_output import (
+    error_name,
+    plain_data,
+    print_json,
+    print_table,
+    refused_login,
+    silence_stdout,
+)
 from ._client import LivionKeyClient
-from ._errors import LivionKeyError
-from ._fanout import ItemResult
-from ._models import Contact, CreatedContract, KeyRef, NewContract
-from ._spec_files import COLUMNS, parse_instant, read_spec_file
+from ._errors import LivionKeyError, LoginError, NotFoundError
+from ._models import Contact, Contract, KeyRef, NewContract
+from ._spec_files import parse_instant
 
-__all__ = ["COMMANDS"]
+__all__ = ["COMMANDS", "ENVIRONMENT", "add_connection_arguments", "instant", "run_with_client"]
+
+ENVIRONMENT = """\
+environment:
+  LIVIONKEY_EMAIL      the account's email (instead of --email)
+  LIVIONKEY_PASSWORD   its password (instead of --password, which other users can see)
+  LIVIONKEY_BASE_URL   the API's address (instead of --base-url), e.g. a simulator's
+"""
+# What exit status a shell expects after Ctrl-C, and after its reader closed stdout.
+INTERRUPTED = 130
+BROKEN_PIPE = 141
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("connection")
-    group.add_argument("--base-url", default=os.environ.get("LIVIONKEY_BASE_URL", DEFAULT_BASE_URL))
-    group.add_argument("--email", default=os.environ.get("LIVIONKEY_EMAIL"))
+    group.add_argument(
+        "--base-url",
+        default=os.environ.get("LIVIONKEY_BASE_URL", DEFAULT_BASE_URL),
+        help="the API's address (env LIVIONKEY_BASE_URL; default %(default)s)",
+    )
+    group.add_argument("--email", default=None, help="the account (env LIVIONKEY_EMAIL)")
     group.add_argument(
         "--password",
         default=None,
@@ -41,7 +57,11 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--rate-limit", type=float, default=None, help="requests/second ceiling")
     group.add_argument("--max-connections", type=int, default=16)
-    group.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    group.add_argument(
+        "--json", action="store_true", help="print JSON (our field names) instead of tables"
+    )
+    parser.epilog = ENVIRONMENT
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def _client(args: argparse.Namespace) -> LivionKeyClient:
@@ -62,9 +82,11 @@ def _client(args: argparse.Namespace) -> LivionKeyClient:
     )
 
 
-def _run(
+def run_with_client(
     job: Callable[[LivionKeyClient, argparse.Namespace], Awaitable[int]],
 ) -> Callable[[argparse.Namespace], int]:
+    """A command that runs ``job`` with a client, every failure a one-line message."""
+
     def run(args: argparse.Namespace) -> int:
         async def main() -> int:
             async with _client(args) as client:
@@ -72,16 +94,33 @@ def _run(
 
         try:
             return asyncio.run(main())
+        except LoginError as exc:
+            print(refused_login(exc), file=sys.stderr)
+            return 1
         except LivionKeyError as exc:
             print(f"error: {error_name(exc)}: {exc}", file=sys.stderr)
             return 1
+        except BrokenPipeError:  # `livionkey-async devices | head`: the reader has enough
+            silence_stdout()
+            return BROKEN_PIPE
         except OSError as exc:  # a file given on the command line (input, --journal, --report)
             print(f"error: {exc}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:
-            return 130
+            return INTERRUPTED
 
     return run
+
+
+def instant(text: str) -> datetime:
+    """An argparse type: an ISO-8601 date with a time zone."""
+    try:
+        value = parse_instant(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no time zone (add Z or +02:00)")
+    return value
 
 
 # -- devices, keys, contracts ------------------------------------------------------------------
@@ -98,14 +137,14 @@ async def _devices(client: LivionKeyClient, args: argparse.Namespace) -> int:
     if args.json:
         print_json(devices)
     else:
-        rows = [
-            (d.device_id, d.name, d.product, d.connection_state, ",".join(d.tag)) for d in devices
-        ]
-        print_table("devices", ("device", "name", "product", "connection", "tag"), rows)
+        rows = [(d.device_id, d.name, d.product, d.connection_state, d.tag) for d in devices]
+        print_table(
+            "devices", ("device", "name", "product", "connection", "tag"), rows, whole={"device"}
+        )
     return 0
 
 
-def _add_device_arg(parser: argparse.ArgumentParser) -> None:
+def _add_keys(parser: argparse.ArgumentParser) -> None:
     add_connection_arguments(parser)
     parser.add_argument("device", help="device id")
 
@@ -117,24 +156,35 @@ async def _keys(client: LivionKeyClient, args: argparse.Namespace) -> int:
     else:
         rows = [(k.key_id, k.name, k.locker_index, k.shared, len(k.contracts)) for k in keys]
         print_table(
-            f"keys of {args.device}", ("key", "name", "locker", "shared", "contracts"), rows
+            f"keys of {args.device}",
+            ("key", "name", "locker", "shared", "contracts"),
+            rows,
+            whole={"key"},
         )
     return 0
 
 
+def _add_contracts(parser: argparse.ArgumentParser) -> None:
+    add_connection_arguments(parser)
+    parser.add_argument("devices", nargs="*", metavar="DEVICE", help="device ids (default: all)")
+    parser.add_argument("--start", type=instant, help="only contracts valid at or after this")
+    parser.add_argument("--end", type=instant, help="only contracts valid before this")
+
+
 async def _contracts(client: LivionKeyClient, args: argparse.Namespace) -> int:
-    contracts = await client.devices.contracts(args.device)
+    contracts = await client.contracts.list(
+        device_ids=args.devices or None, start=args.start, end=args.end
+    )
     if args.json:
         print_json(contracts)
     else:
-        rows = [
-            (c.id, c.contract_id, ",".join(k.key_id for k in c.keys), c.start, c.end, c.person)
-            for c in contracts
-        ]
+        where = f"on {', '.join(args.devices)}" if args.devices else "of the account"
+        rows = [(c.id, c.contract_id, c.keys, c.start, c.end, c.person) for c in contracts]
         print_table(
-            f"contracts on {args.device}",
+            f"contracts {where}",
             ("id", "contract_id", "keys", "start", "end", "person"),
             rows,
+            whole={"id", "contract_id"},
         )
     return 0
 
@@ -142,47 +192,66 @@ async def _contracts(client: LivionKeyClient, args: argparse.Namespace) -> int:
 # -- one contract --------------------------------------------------------------------------------
 
 
-def _instant(text: str) -> datetime:
-    try:
-        value = parse_instant(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} has no time zone (add Z or +02:00)")
-    return value
-
-
 def _add_contract(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    create = actions.add_parser("create", help="create one contract")
+    create = actions.add_parser("create", help="create one contract (exactly once)")
     add_connection_arguments(create)
     create.add_argument("--contract-id", required=True, help="your own unique reference")
     create.add_argument("--device", required=True)
     create.add_argument("--key", required=True)
-    create.add_argument("--start", required=True, type=_instant)
-    create.add_argument("--end", type=_instant)
+    create.add_argument("--start", required=True, type=instant)
+    create.add_argument("--end", type=instant)
     create.add_argument("--perm", action="store_true")
     create.add_argument("--person", required=True)
-    create.add_argument("--contact-email")
-    create.add_argument("--language", default="en-gb")
+    contact = create.add_argument_group("contact (Livion notifies them)")
+    contact.add_argument("--contact-email")
+    contact.add_argument("--contact-phone")
+    contact.add_argument(
+        "--language", help="of the notification: fi-fi, en-gb, swe-swe, no-no or da-da"
+    )
     show = actions.add_parser("show", help="show one contract by its object id")
     add_connection_arguments(show)
     show.add_argument("id")
-    cancel = actions.add_parser("cancel", help="delete a contract")
+    cancel = actions.add_parser(
+        "cancel", help="delete a contract (one already gone counts as cancelled)"
+    )
     add_connection_arguments(cancel)
     cancel.add_argument("id")
     cancel.add_argument("--notify", action="store_true", help="have Livion notify the person")
     pincode = actions.add_parser("pincode", help="set or regenerate a contract's pincode")
     add_connection_arguments(pincode)
     pincode.add_argument("id")
-    pincode.add_argument("--device", required=True)
-    pincode.add_argument("--key", required=True)
+    pincode.add_argument("--device", help="with --key: the contract's key (default: its own)")
+    pincode.add_argument("--key")
     pincode.add_argument("--pincode", help="the new pincode; omitted: a generated one")
+    # Option combinations argparse cannot express: usage errors (exit 2) before any call.
+    create.set_defaults(check=functools.partial(_check_create, create))
+    pincode.set_defaults(check=functools.partial(_check_pincode, pincode))
+
+
+def _check_create(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.language and not (args.contact_email or args.contact_phone):
+        parser.error("--language is the contact's: give --contact-email or --contact-phone too")
+
+
+def _check_pincode(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if (args.device is None) != (args.key is None):
+        parser.error("--device and --key go together (or leave both out)")
 
 
 async def _contract(client: LivionKeyClient, args: argparse.Namespace) -> int:
     if args.action == "create":
-        contacts = [Contact(email=args.contact_email, send_email=True, language=args.language)]
+        contacts = []
+        if args.contact_email or args.contact_phone:
+            contacts.append(
+                Contact(
+                    email=args.contact_email,
+                    phone_number=args.contact_phone,
+                    send_email=True if args.contact_email else None,
+                    send_sms=True if args.contact_phone else None,
+                    language=args.language,
+                )
+            )
         created = await client.contracts.create(
             NewContract(
                 contract_id=args.contract_id,
@@ -191,155 +260,63 @@ async def _contract(client: LivionKeyClient, args: argparse.Namespace) -> int:
                 end=args.end,
                 perm=args.perm,
                 person=args.person,
-                contacts=contacts if args.contact_email else [],
+                contacts=contacts,
             )
         )
-        _show({"id": created.id, "pincode": created.pincode}, args)
+        _show(created, args, keep_secrets=True)  # the pincode it was given, once
     elif args.action == "show":
         contract = await client.contracts.get(args.id)
         if args.json:
             print_json(contract)
         else:
-            print_table(f"contract {contract.id}", ("field", "value"), _fields(contract))
+            _show(contract, args, title=f"contract {contract.id}")
     elif args.action == "cancel":
-        await client.contracts.delete(args.id, cancellation=args.notify)
-        _show({"id": args.id, "deleted": True}, args)
+        try:
+            await client.contracts.delete(args.id, cancellation=args.notify)
+            gone = False
+        except NotFoundError:  # cancelled before (or never there): as bulk cancel counts it
+            gone = True
+        _show({"id": args.id, "deleted": True, "already_gone": gone}, args)
     else:
-        refs = [KeyRef(args.device, args.key)]
-        pin = await client.contracts.set_pincode(args.id, refs, args.pincode)
-        _show({"id": args.id, "pincode": pin}, args)
+        pin = await client.contracts.set_pincode(
+            args.id, await _keys_of(client, args), args.pincode
+        )
+        _show({"id": args.id, "pincode": pin}, args, keep_secrets=True)
     return 0
 
 
-def _fields(value: object) -> list[tuple[str, object]]:
-    data = json.loads(json.dumps(_plain(value), default=str))
-    return [(k, v) for k, v in data.items() if k != "pincode"]
+async def _keys_of(client: LivionKeyClient, args: argparse.Namespace) -> tuple[KeyRef, ...]:
+    """The keys a pincode command names, or else the contract's own."""
+    if args.device is not None:
+        return (KeyRef(args.device, args.key),)
+    contract: Contract = await client.contracts.get(args.id)
+    return contract.keys
 
 
-def _plain(value: object) -> Any:
-    from ._convert import unstructure
-
-    return unstructure(value)
-
-
-def _show(data: dict[str, object], args: argparse.Namespace) -> None:
+def _show(
+    value: object, args: argparse.Namespace, *, title: str = "", keep_secrets: bool = False
+) -> None:
+    """One object as JSON, or as a table of its fields (our names, readable values)."""
     if args.json:
-        print(json.dumps(data, indent=2))
-    else:
-        print_table("", ("field", "value"), list(data.items()))
-
-
-# -- bulk ----------------------------------------------------------------------------------------
-
-
-def _add_bulk(parser: argparse.ArgumentParser) -> None:
-    what = parser.add_subparsers(dest="what", required=True, metavar="WHAT")
-    contracts = what.add_parser(
-        "contracts",
-        help="create every contract of a CSV or JSON-lines file",
-        description=f"CSV columns: {', '.join(COLUMNS)}",
-    )
-    add_connection_arguments(contracts)
-    contracts.add_argument("file", type=Path)
-    contracts.add_argument("--concurrency", type=int, default=32)
-    contracts.add_argument("--journal", type=Path, help="JSON-lines journal: reruns skip done")
-    contracts.add_argument("--report", type=Path, help="write every item's outcome (JSON lines)")
-
-
-async def _bulk(client: LivionKeyClient, args: argparse.Namespace) -> int:
-    try:
-        # utf-8-sig: spreadsheets save "CSV UTF-8" with a byte-order mark before the header.
-        with args.file.open(encoding="utf-8-sig", newline="") as lines:
-            specs = read_spec_file(args.file.name, lines)
-    except UnicodeDecodeError as exc:
-        print(
-            f"error: {args.file} is not UTF-8 text ({exc.reason} at byte {exc.start})",
-            file=sys.stderr,
-        )
-        return 1
-    report = await run_bulk_contracts(
-        client, specs, concurrency=args.concurrency, journal=args.journal, quiet=args.json
-    )
-    if args.report is not None:
-        write_report(args.report, report)
-    extra: dict[str, object] = {"429s": client.stats.throttled, "logins": client.stats.logins}
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "succeeded": len(report.succeeded),
-                    "failed": len(report.failed),
-                    "not_attempted": len(report.not_attempted),
-                    **extra,
-                }
-            )
-        )
-    else:
-        print_report(f"bulk contracts from {args.file.name}", report, extra)
-    return 0 if report.ok else 1
-
-
-async def run_bulk_contracts(
-    client: LivionKeyClient,
-    specs: list[NewContract],
-    *,
-    concurrency: int,
-    journal: Path | None,
-    quiet: bool = False,
-) -> BulkReport[NewContract, CreatedContract]:
-    """Run a bulk create with a progress bar; Ctrl-C still ends with a full report."""
-    report: BulkReport[NewContract, CreatedContract] = BulkReport()
-    # Ctrl-C cancels the job: every item it reached is in the report, which is shown.
-    with (
-        bulk_progress(len(specs), "contracts") as update,
-        contextlib.suppress(asyncio.CancelledError),
-    ):
-        await client.bulk.create_contracts(
-            specs,
-            concurrency=concurrency,
-            journal=journal,
-            on_progress=None if quiet else update,
-            report=report,
-        )
-    return report
-
-
-def write_report(path: Path, report: BulkReport[Any, Any]) -> None:
-    """Every item's outcome, one JSON object per line, in input order. No secrets."""
-    items: list[ItemResult[Any, Any]] = [
-        *report.succeeded,
-        *report.failed,
-        *report.not_attempted,
-    ]
-    with path.open("w", encoding="utf-8") as out:
-        for item in sorted(items, key=lambda i: i.index):
-            out.write(
-                json.dumps(
-                    {
-                        "index": item.index,
-                        "contract_id": getattr(item.spec, "contract_id", None),
-                        "outcome": item.outcome.value,
-                        "id": getattr(item.result, "id", None),
-                        "reconciled": item.reconciled,
-                        "skipped": item.skipped,
-                        "error": None if item.error is None else error_name(item.error),
-                        "message": None if item.error is None else item.error.message,
-                    }
-                )
-                + "\n"
-            )
+        print_json(value, keep_secrets=keep_secrets)
+        return
+    data = plain_data(value, keep_secrets=keep_secrets)
+    print_table(title, ("field", "value"), list(data.items()), whole={"value"})
 
 
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
 COMMANDS: dict[str, Command] = {
-    "devices": ("list the account's devices", _add_devices, _run(_devices)),
-    "keys": ("list a device's keys", _add_device_arg, _run(_keys)),
-    "contracts": ("list a device's contracts", _add_device_arg, _run(_contracts)),
+    "devices": ("list the account's devices", _add_devices, run_with_client(_devices)),
+    "keys": ("list a device's keys", _add_keys, run_with_client(_keys)),
+    "contracts": (
+        "list the contracts of the account, or of some devices",
+        _add_contracts,
+        run_with_client(_contracts),
+    ),
     "contract": (
         "create, show, cancel a contract or set its pincode",
         _add_contract,
-        _run(_contract),
+        run_with_client(_contract),
     ),
-    "bulk": ("bulk-provision contracts from a CSV or JSON-lines file", _add_bulk, _run(_bulk)),
 }

@@ -8,6 +8,8 @@ resources as attributes; it does no HTTP itself. Use it as an async context mana
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import ipaddress
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -174,7 +176,7 @@ class LivionKeyClient:
         self._transport.secrets = lambda: (password, *self._auth.secrets())
         self.devices = Devices(self._transport, clock=clock)
         self.keys = Keys(self._transport, self.devices, sleep=sleep, clock=clock)
-        self.contracts = Contracts(self._transport, self.devices)
+        self.contracts = Contracts(self._transport, self.devices, sleep=sleep)
         self.keypad = Keypad(self._transport, self.devices)
         self.bulk = Bulk(self)
 
@@ -210,8 +212,16 @@ class LivionKeyClient:
         await self._transport.close()
 
     async def login(self) -> None:
-        """Log in now rather than on the first request (to fail fast on wrong credentials)."""
-        await self._auth.token()
+        """Log in now rather than on the first request (to fail fast on wrong credentials).
+
+        A refused login is remembered: later requests raise ``LoginError`` without asking the
+        server again (repeated logins trip its login throttle). This asks again."""
+        await self._auth.token(retry_refused=True)
+
+    def _journal_pepper(self) -> bytes:
+        """The bulk journal's key for its digest of secrets: only the password gives it."""
+        message = b"livionkey-async journal\0" + self._email.encode()
+        return hmac.new(self.__password.encode(), message, hashlib.sha256).digest()
 
     async def _login(self) -> LoginResult:
         self._counters.logins += 1

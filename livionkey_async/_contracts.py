@@ -1,36 +1,59 @@
-"""``client.contracts``: create, read, change and cancel key contracts."""
+"""``client.contracts``: create, read, change and cancel key contracts, and list them across
+the whole account."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable
+import asyncio
+import builtins
+import contextlib
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
+from datetime import datetime
 
 import attrs
 
-from ._bounded_map import bounded_map
+from ._bounded_map import bounded_iter
 from ._convert import structure, unstructure
 from ._devices import Devices, segment
-from ._errors import NotFoundError, ResponseFormatError, ValidationError
+from ._errors import DuplicateContractError, NotFoundError, ResponseFormatError, ValidationError
+from ._exactly_once import ExactlyOnce, contract_matches
 from ._models import Contract, ContractUpdate, CreatedContract, KeyRef, NewContract
 from ._transport import Call, Transport
 from ._validation import check_id, validate_contract_update, validate_new_contract
 
-__all__ = ["Contracts", "gone"]
+__all__ = ["Contracts", "created_from", "gone"]
 
 # The plain-text answers of POST /contracts/:id (`Contract updated`) and DELETE
 # (`Contract deleted successfully`).
 _UPDATED = ("updated",)
 _DELETED = ("deleted",)
 
-# How many devices `find` asks at once when it searches a whole account.
-_FIND_FAN_OUT = 8
+# How many devices `list`, `iterate` and `find` ask at once when they search a whole account.
+DEFAULT_FAN_OUT = 8
 
 
 class Contracts:
-    """The ``/contracts`` endpoints, plus ``find`` by the caller's own ``contract_id``."""
+    """The ``/contracts`` endpoints, plus the account-wide ``list``/``iterate`` and ``find`` by
+    the caller's own ``contract_id``."""
 
-    def __init__(self, transport: Transport, devices: Devices) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        devices: Devices,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._transport = transport
         self._devices = devices
+        # The one exactly-once creator, shared by `create` and the bulk helpers.
+        self.exactly_once: ExactlyOnce[NewContract, CreatedContract, Contract] = ExactlyOnce(
+            create=self._post,
+            lookup=self._find_spec,
+            matches=contract_matches,
+            result_of=created_from,
+            duplicate=DuplicateContractError,
+            name=lambda spec: f"contract {spec.contract_id!r}",
+            sleep=sleep,
+        )
 
     def __repr__(self) -> str:
         return f"<Contracts of {self._transport.base_url}>"
@@ -39,19 +62,33 @@ class Contracts:
         for device_id in dict.fromkeys(ref.device_id for ref in keys):
             await self._devices.require_v1(device_id)
 
-    async def create(self, contract: NewContract) -> CreatedContract:
-        """Create a contract; answers its object id and pincode.
+    async def create(self, contract: NewContract, *, reconcile: bool = True) -> CreatedContract:
+        """Create a contract exactly once; answers its object id and pincode.
 
-        Checked locally first (``ValidationError``). Never resent once it may have reached the
-        server: an unknown outcome raises ``AmbiguousOutcomeError``; ``find`` by
-        ``contract_id`` settles it (the bulk helpers do this for you).
+        Checked locally first (``ValidationError``). Never resent blindly: when the outcome is
+        unknown (a dropped connection, a timeout, a 5xx), the contract is looked up by its
+        ``contract_id`` on its devices; found and matching, it is returned with
+        ``reconciled=True``, not found, it is sent again. ``ContractId already in use`` for a
+        contract matching this spec is the same success (a retried booking); for a different one
+        a ``DuplicateContractError``. ``AmbiguousOutcomeError`` remains only when no look-up
+        could settle it. ``reconcile=False`` sends it once and leaves any ambiguity to you.
         """
         validate_new_contract(contract)
         await self._require_v1(contract.keys)
+        if not reconcile:
+            return await self._post(contract)
+        return await self.exactly_once.create(contract)
+
+    async def _post(self, contract: NewContract) -> CreatedContract:
+        """One ``POST /contracts``, never resent once it may have reached the server."""
         data = await self._transport.request(
             Call("POST", "contracts", json=unstructure(contract), idempotent=False)
         )
         return structure(data, CreatedContract)
+
+    async def _find_spec(self, contract: NewContract) -> Contract | None:
+        devices = [ref.device_id for ref in contract.keys]
+        return await self.find(contract.contract_id, device_ids=devices)
 
     async def get(self, id: str) -> Contract:
         """One contract by its object id (the ``id`` that ``create`` answered)."""
@@ -107,28 +144,111 @@ class Contracts:
             )
         )
 
+    async def list(
+        self,
+        *,
+        device_ids: Iterable[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        concurrency: int = DEFAULT_FAN_OUT,
+    ) -> builtins.list[Contract]:
+        """Every contract of the account (or of the given devices), each once.
+
+        ``start``/``end``: only contracts valid at some time within ``[start, end)`` (either
+        bound may be left out; a permanent contract has no end). LivionKey lists contracts per
+        device only: this asks every device of the account, ``concurrency`` at once, through
+        the client's pacer.
+        """
+        return [
+            contract
+            async for contract in self.iterate(
+                device_ids=device_ids, start=start, end=end, concurrency=concurrency
+            )
+        ]
+
+    async def iterate(
+        self,
+        *,
+        device_ids: Iterable[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        concurrency: int = DEFAULT_FAN_OUT,
+    ) -> AsyncGenerator[Contract, None]:
+        """Like ``list``, yielding device by device (in the account's order) as answers come;
+        leaving early stops the devices still being asked."""
+        window = _window(start, end)
+        if concurrency < 1:
+            raise ValidationError("concurrency must be at least 1")
+        wanted = await self._device_ids(device_ids)
+        seen: set[str] = set()
+        async with contextlib.aclosing(
+            bounded_iter(self._devices.contracts, wanted, concurrency)
+        ) as answers:
+            async for contracts in answers:
+                for contract in contracts:
+                    # A contract on keys of several devices is listed by each of them.
+                    ref = contract.id or f"contract_id:{contract.contract_id}"
+                    if ref in seen or not window.holds(contract):
+                        continue
+                    seen.add(ref)
+                    yield contract
+
     async def find(
         self, contract_id: str, *, device_ids: Iterable[str] | None = None
     ) -> Contract | None:
         """The contract whose ``contract_id`` (your own reference) is this, or ``None``.
 
-        There is no endpoint for it: it asks each device for its contracts, the given
-        ``device_ids`` or else every device of the account.
+        There is no endpoint for it: it searches ``iterate`` (the given ``device_ids``, or else
+        every device of the account) and stops at the first device that has it.
         """
         check_id("contract_id", contract_id)
+        async with contextlib.aclosing(self.iterate(device_ids=device_ids)) as contracts:
+            async for contract in contracts:
+                if contract.contract_id == contract_id:
+                    return contract
+        return None
+
+    async def _device_ids(self, device_ids: Iterable[str] | None) -> builtins.list[str]:
         if device_ids is None:
-            wanted = [device.device_id for device in await self._devices.list()]
-        else:
-            wanted = list(dict.fromkeys(device_ids))
-            if not wanted:
-                raise ValidationError("device_ids must name at least one device")
+            return [device.device_id for device in await self._devices.list()]
+        wanted = builtins.list(dict.fromkeys(device_ids))
+        if not wanted:
+            raise ValidationError("device_ids must name at least one device")
+        for device_id in wanted:
+            check_id("device_id", device_id)
+        return wanted
 
-        async def search(device_id: str) -> Contract | None:
-            contracts = await self._devices.contracts(device_id)
-            return next((c for c in contracts if c.contract_id == contract_id), None)
 
-        found = await bounded_map(search, wanted, _FIND_FAN_OUT)
-        return next((contract for contract in found if contract is not None), None)
+@attrs.frozen
+class _Window:
+    """``[start, end)``; either bound may be open."""
+
+    start: datetime | None
+    end: datetime | None
+
+    def holds(self, contract: Contract) -> bool:
+        """Whether the contract is valid at some time within the window."""
+        if self.end is not None and contract.start is not None and contract.start >= self.end:
+            return False
+        if self.start is not None and contract.end is not None and not contract.perm:
+            return contract.end > self.start
+        return True
+
+
+def _window(start: datetime | None, end: datetime | None) -> _Window:
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and value.tzinfo is None:
+            raise ValidationError(f"{name} must be timezone-aware (naive datetimes are ambiguous)")
+    if start is not None and end is not None and end <= start:
+        raise ValidationError("end must be after start")
+    return _Window(start, end)
+
+
+def created_from(found: Contract) -> CreatedContract:
+    """What a create would have answered, from the contract a look-up found."""
+    if found.id is None:
+        raise ResponseFormatError(f"contract {found.contract_id!r} was listed without its id")
+    return CreatedContract(id=found.id, pincode=found.pincode, reconciled=True)
 
 
 async def gone(lookup: Awaitable[object]) -> bool:

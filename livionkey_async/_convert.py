@@ -31,6 +31,8 @@ from ._models import (
     AccessRightUpdate,
     Contract,
     ContractUpdate,
+    CreatedContract,
+    CreatedKey,
     Device,
     Key,
     KeyRef,
@@ -74,6 +76,11 @@ _ALIASES: dict[type, dict[str, tuple[str, ...]]] = {
 _ALWAYS_SENT: dict[type, frozenset[str]] = {
     NewContract: frozenset({"contacts"}),
     NewAccessRight: frozenset({"contacts"}),
+}
+# Fields that are ours, never the wire's: not read from an answer, not sent.
+_LOCAL: dict[type, frozenset[str]] = {
+    CreatedContract: frozenset({"reconciled"}),
+    CreatedKey: frozenset({"reconciled"}),
 }
 _WEEK = range(7)
 
@@ -239,7 +246,11 @@ def _make_converter() -> cattrs.Converter:
 
     def structure_factory(cls: type) -> Callable[[Any, type], Any]:
         wire_names = names(cls)
-        overrides = {f: field_override(cls, f, rename=wire) for f, wire in wire_names.items()}
+        local = _LOCAL.get(cls, frozenset())
+        overrides = {
+            f: field_override(cls, f, rename=wire, omit=f in local)
+            for f, wire in wire_names.items()
+        }
         structure_fields: Callable[[Any, type], Any] = make_dict_structure_fn(
             cls, conv, **overrides
         )
@@ -267,6 +278,7 @@ def _make_converter() -> cattrs.Converter:
                 field,
                 rename=wire,
                 omit_if_default=field not in _ALWAYS_SENT.get(cls, ()),
+                omit=field in _LOCAL.get(cls, ()),
             )
             for field, wire in names(cls).items()
         }

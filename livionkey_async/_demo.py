@@ -13,10 +13,11 @@ import asyncio
 import sys
 from datetime import UTC, datetime, timedelta
 
-from ._cli_ops import run_bulk_contracts
+from ._bulk import BulkReport
+from ._cli_bulk import run_bulk
 from ._cli_output import print_table
 from ._client import LivionKeyClient
-from ._models import Contact, KeyRef, NewContract
+from ._models import Contact, CreatedContract, KeyRef, NewContract
 from .testing import Faults, SimConfig, Simulator
 
 __all__ = ["add_arguments", "run"]
@@ -81,7 +82,14 @@ async def _demo(args: argparse.Namespace) -> int:
                     )
                 )
         before = client.stats.requests
-        report = await run_bulk_contracts(client, specs, concurrency=args.concurrency, journal=None)
+        report: BulkReport[NewContract, CreatedContract]
+        report, _ = await run_bulk(
+            lambda on_progress, report: client.bulk.create_contracts(
+                specs, concurrency=args.concurrency, on_progress=on_progress, report=report
+            ),
+            total=len(specs),
+            description="contracts",
+        )
         stats = client.stats
         on_server = sim.contracts_by_contract_id()
         duplicates = {cid: len(group) for cid, group in on_server.items() if len(group) > 1}

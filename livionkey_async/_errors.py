@@ -17,7 +17,9 @@ code, so the mapping from message to class lives here, in one table, and nowhere
     │   ├── DuplicateAccessRightError  the caller's access_right_id is taken (keypads)
     │   ├── DuplicateKeyError          a key with that key_id exists already
     │   ├── PincodeConflictError       the pincode is used by a live contract
-    │   └── NoFreeLockerError          the automat has no free locker (or the index is too big)
+    │   ├── NoFreeLockerError          the automat has no free locker (or the index is too big)
+    │   └── SpecChangedError           a journal rerun: the item succeeded before with another
+    │                                  spec (``fields`` names what differs); not sent again
     ├── DeviceBusyError                the automat is busy, reserved or in error: try later
     ├── RateLimitedError               429, or a pause longer than the client may wait
     ├── ServerError                    5xx
@@ -56,6 +58,7 @@ __all__ = [
     "RateLimitedError",
     "ResponseFormatError",
     "ServerError",
+    "SpecChangedError",
     "TransportError",
     "UnsupportedDeviceError",
     "ValidationError",
@@ -131,6 +134,19 @@ class PincodeConflictError(ConflictError):
 
 class NoFreeLockerError(ConflictError):
     """The automat has no free locker, or the requested locker index does not exist."""
+
+
+class SpecChangedError(ConflictError):
+    """A bulk rerun's journal shows this item done by an earlier run with a different spec.
+
+    ``fields`` names the fields that differ (our names: ``start``, ``end``, ``pincode``, ...),
+    never their values. The item is not sent again: what the server holds is what the earlier
+    run sent. Change it on purpose (``update_contracts``, or a job without this journal).
+    """
+
+    def __init__(self, message: str, *, fields: tuple[str, ...], status: int | None = None):
+        super().__init__(message, status=status)
+        self.fields = fields
 
 
 class DeviceBusyError(LivionKeyError):

@@ -73,9 +73,14 @@ class ExactlyOnce(Generic[S, R, F]):
 
     ``create`` sends it; ``lookup`` finds it by the caller's reference (``None`` when absent);
     ``matches`` tells whether what was found is this spec; ``result_of`` turns what was found
-    into what a create answers; ``duplicate`` is the error for "the reference is taken" (``None``:
-    there is no reference, so no refusal means that); ``name`` names an item in messages;
-    ``resend=False`` never sends a create again once one may have landed.
+    into what a create answers (marked as reconciled); ``duplicate`` is the error for "the
+    reference is taken" (``None``: there is no reference, so no refusal means that); ``name``
+    names an item in messages; ``resend=False`` never sends a create again once one may have
+    landed (where nothing on the server would refuse a second copy).
+
+    ``await exactly_once.create(spec)`` serves one caller (``contracts.create``): a cancellation
+    propagates. ``await exactly_once(spec)`` is the bulk helpers' work function: a cancellation
+    is settled by a last look-up and reported as the item's outcome.
     """
 
     def __init__(
@@ -99,32 +104,39 @@ class ExactlyOnce(Generic[S, R, F]):
         self._sleep = sleep
         self._resend = resend
 
+    async def create(self, spec: S) -> R:
+        """The created (or found) item; ``AmbiguousOutcomeError`` only when no look-up could
+        settle it."""
+        value, _ = await self._create_once(spec)
+        return value
+
     async def __call__(self, spec: S) -> R | Settled[R]:
         try:
-            return await self._create_once(spec)
+            value, reconciled = await self._create_once(spec)
         except asyncio.CancelledError:
             return await self._settle_cancelled(spec)
+        return Settled(value, outcome=Outcome.SUCCEEDED) if reconciled else value
 
-    async def _create_once(self, spec: S) -> R | Settled[R]:
+    async def _create_once(self, spec: S) -> tuple[R, bool]:
+        """The item and whether a look-up settled it."""
         unknown: AmbiguousOutcomeError | None = None  # an earlier create may have landed
         for attempt in range(MAX_CREATES):
             try:
-                return await self._create(spec)
+                return await self._create(spec), False
             except AmbiguousOutcomeError as exc:
                 log.debug("%s: outcome unknown (%s), looking it up", self._name(spec), exc)
                 unknown = exc
             except LivionKeyError as exc:
-                taken = self._duplicate is not None and isinstance(exc, self._duplicate)
-                if unknown is None and not taken:
+                if unknown is None and not self._taken(exc):
                     raise
                 # Taken, or refused for clashing with the copy an earlier create may have made.
-                settled = await self._settle(spec, exc)
+                settled = await self._settle(spec, exc, unknown)
                 if settled is None:
                     raise
-                return settled
-            settled = await self._settle(spec, unknown)
+                return settled, True
+            settled = await self._settle(spec, unknown, unknown)
             if settled is not None:
-                return settled
+                return settled, True
             if not self._resend:
                 raise AmbiguousOutcomeError(
                     f"{self._name(spec)}: the create may or may not have been applied, and no "
@@ -144,17 +156,40 @@ class ExactlyOnce(Generic[S, R, F]):
             status=unknown.status,
         )
 
-    async def _settle(self, spec: S, cause: LivionKeyError) -> Settled[R] | None:
-        """Look the item up: found and matching is a success, found and different a duplicate."""
-        existing = await self._lookup(spec)
+    async def _settle(
+        self, spec: S, cause: LivionKeyError, unknown: AmbiguousOutcomeError | None
+    ) -> R | None:
+        """Look the item up: found and matching is a success, found and different a duplicate.
+
+        A look-up that fails (even on a refused login) leaves an unknown outcome unknown
+        (``AmbiguousOutcomeError``) and a taken reference taken (``cause``).
+        """
+        try:
+            existing = await self._lookup(spec)
+        except LivionKeyError as failed:
+            if unknown is None:
+                raise cause from None
+            raise AmbiguousOutcomeError(
+                f"{self._name(spec)}: its create may or may not have been applied, and looking "
+                f"it up failed ({type(failed).__name__}: {failed})",
+                method=unknown.method,
+                path=unknown.path,
+                status=unknown.status,
+            ) from None
         if existing is None:
             return None
         if not self._matches(existing, spec):
+            if self._taken(cause):
+                raise cause  # the server's own words: the reference is taken
             raise (self._duplicate or ConflictError)(
                 f"{self._name(spec)} is already used by a different one", status=cause.status
             )
         log.debug("%s: found on the server, counted as created", self._name(spec))
-        return Settled(self._result_of(existing), outcome=Outcome.SUCCEEDED)
+        return self._result_of(existing)
+
+    def _taken(self, error: LivionKeyError) -> bool:
+        """Whether ``error`` is the server saying the caller's reference is taken."""
+        return self._duplicate is not None and isinstance(error, self._duplicate)
 
     async def _settle_cancelled(self, spec: S) -> Settled[R]:
         """The job was cancelled while this create was in flight: did it land?"""

@@ -5,8 +5,10 @@ keeps at most ``concurrency`` of them in flight (100,000 items never become 100,
 reports each item's outcome exactly once, in completion order: succeeded, failed or not
 attempted, never unknown.
 
-- A failing item never stops the others; a *fatal* error (authentication) stops pulling new
-  items and reports every remaining one as not attempted.
+- A failing item never stops the others; a *fatal* error (a refused login) stops pulling new
+  items and reports every remaining one as not attempted: the item that met it first fails
+  with it, and the items in flight that met it too (nothing of theirs was sent) are not
+  attempted.
 - Cancelling the job cancels the in-flight items and gives them a short grace to settle (a work
   function that catches the cancellation decides what settling means: the bulk helpers look a
   create up), reports the rest, and then re-raises the cancellation.
@@ -157,9 +159,12 @@ async def fan_out(
             for task in done:
                 position, spec = pending.pop(task)
                 result = _result_of(position, spec, task)
-                if isinstance(result.error, FATAL_ERRORS) and fatal is None:
-                    fatal = result.error
-                    log.warning("stopping the batch: %s", type(fatal).__name__)
+                if isinstance(result.error, FATAL_ERRORS):
+                    if fatal is None:
+                        fatal = result.error
+                        log.warning("stopping the batch: %s", type(fatal).__name__)
+                    elif result.outcome is Outcome.FAILED:
+                        result = attrs.evolve(result, outcome=Outcome.NOT_ATTEMPTED)
                 await emit(result)
         if fatal is not None:
             await _name_the_rest(items, index, emit, fatal)

@@ -11,7 +11,8 @@ import attrs
 
 from ._convert import locker_index_wire, structure, unstructure
 from ._devices import Devices, segment
-from ._errors import ValidationError
+from ._errors import DuplicateKeyError, NotFoundError, ValidationError
+from ._exactly_once import ExactlyOnce, key_matches
 from ._key_watch import KeyWatch
 from ._models import CreatedKey, Key, KeyEvent, NewKey
 from ._transport import Call, Transport
@@ -41,22 +42,46 @@ class Keys:
         self._devices = devices
         self._sleep = sleep
         self._clock = clock
+        # The one exactly-once creator, shared by `create` and the bulk helpers.
+        self.exactly_once: ExactlyOnce[NewKey, CreatedKey, Key] = ExactlyOnce(
+            create=self._post,
+            lookup=self._find_spec,
+            matches=key_matches,
+            result_of=lambda found: CreatedKey(locker_index=found.locker_index, reconciled=True),
+            duplicate=DuplicateKeyError,
+            name=lambda spec: f"key {spec.key_id!r} of device {spec.device_id}",
+            sleep=sleep,
+        )
 
     def __repr__(self) -> str:
         return f"<Keys of {self._transport.base_url}>"
 
-    async def create(self, key: NewKey) -> CreatedKey:
-        """Add a key to an automat; answers the locker it was given.
+    async def create(self, key: NewKey, *, reconcile: bool = True) -> CreatedKey:
+        """Add a key to an automat exactly once; answers the locker it was given.
 
-        Never resent once it may have reached the server: an unknown outcome raises
-        ``AmbiguousOutcomeError`` (look the key up with ``get`` to settle it).
+        Never resent blindly: an unknown outcome is settled by looking the key up on its device
+        (found and matching: returned with ``reconciled=True``), as ``contracts.create`` does;
+        ``AmbiguousOutcomeError`` only when no look-up could settle it. ``reconcile=False``
+        sends it once and leaves any ambiguity to you.
         """
         validate_new_key(key)
         await self._devices.require_v1(key.device_id)
+        if not reconcile:
+            return await self._post(key)
+        return await self.exactly_once.create(key)
+
+    async def _post(self, key: NewKey) -> CreatedKey:
+        """One ``POST /keys``, never resent once it may have reached the server."""
         data = await self._transport.request(
             Call("POST", "keys", json=unstructure(key), idempotent=False)
         )
         return structure(data if data is not None else {}, CreatedKey)
+
+    async def _find_spec(self, key: NewKey) -> Key | None:
+        try:
+            return await self.get(key.key_id, device_id=key.device_id)
+        except NotFoundError:
+            return None
 
     async def update(
         self,

@@ -250,17 +250,25 @@ class KeyEvent:
 
 @attrs.frozen
 class CreatedContract:
-    """What ``POST /contracts`` answers: the object id and the pincode."""
+    """What ``POST /contracts`` answers: the object id and the pincode.
+
+    ``reconciled`` is true when the create's outcome was unknown (or the ``contract_id`` was
+    taken) and the contract was found on the server by its ``contract_id``, matching the spec.
+    It is not part of the value: equality and hashing ignore it.
+    """
 
     id: str
     pincode: str | None = attrs.field(default=None, repr=False)
+    reconciled: bool = attrs.field(default=False, eq=False, kw_only=True)
 
 
 @attrs.frozen
 class CreatedKey:
-    """What ``POST /keys`` answers: the locker the key was given."""
+    """What ``POST /keys`` answers: the locker the key was given. ``reconciled`` as for
+    :class:`CreatedContract`: found on the server by its ``key_id`` after an unknown outcome."""
 
     locker_index: int | None = None
+    reconciled: bool = attrs.field(default=False, eq=False, kw_only=True)
 
 
 @attrs.frozen

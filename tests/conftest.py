@@ -52,6 +52,8 @@ aiohttp.ClientResponse.__init__ = _init_with_default_writer  # type: ignore[meth
 aiohttp.client_reqrep.ClientResponse.__init__ = _init_with_default_writer  # type: ignore[method-assign]
 aioresponses.core.stream_reader_factory = _roomy_stream_reader  # type: ignore[attr-defined]
 
+# `pytester`: the README's testing section is run as a user's own pytest run would run it.
+pytest_plugins = ("pytester",)
 
 # -- API v2: RSA keys of service accounts (generated once per run: it takes a moment) -----------
 

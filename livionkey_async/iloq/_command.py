@@ -15,7 +15,7 @@ import json
 import os
 import sys
 
-from .._cli_output import rich_console
+from .._cli_output import escape, rich_console
 from .._errors import ValidationError
 from ._preflight import check_credentials
 from ._report import CheckResult, CheckStatus, PreflightReport
@@ -136,8 +136,6 @@ def report_as_json(report: PreflightReport) -> dict[str, object]:
 
 def print_checklist(report: PreflightReport, args: argparse.Namespace) -> None:
     """A tick or a cross per check, the fix beneath each failure, grouped by locking system."""
-    from rich.markup import escape
-
     console = rich_console()
     console.print(
         f"[bold]iLOQ credentials check[/bold]: {escape(args.service_address)} "
@@ -169,8 +167,6 @@ def print_checklist(report: PreflightReport, args: argparse.Namespace) -> None:
 
 
 def _line(check: CheckResult) -> str:
-    from rich.markup import escape
-
     name = escape(check.name)
     if check.status is CheckStatus.SKIPPED:
         return f"{_MARKS[check.status]} [dim]{name} ({escape(check.detail)})[/dim]"

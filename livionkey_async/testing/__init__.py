@@ -8,6 +8,7 @@ failures a client must survive. Three ways in::
     async with Simulator(SimConfig(devices=20, keys=10)) as sim: ...   # in process
     livionkey-async sim --port 8080 --fail-rate 0.05                    # from the shell
     async def test_x(livionkey_sim, livionkey_client): ...             # the pytest plugin
+    with ThreadedSimulator(SimConfig()) as threaded: threaded.sim.url   # from a thread of its own
 
 It also pushes webhooks as Livion does (both shapes, signed, retried on Livion's schedules,
 ordered per device and event type, with duplicate and late faults) to the endpoints registered
@@ -29,12 +30,14 @@ is imported only when asked for.
 
 from typing import TYPE_CHECKING
 
+from ._clock import SimClock
 from ._config import AccountConfig, Faults, SimConfig, SimStats
 from ._iloq import IloqFaults, IloqLockingSystem, IloqSimConfig, IloqSimSession, IloqSimulator
 from ._messages import SimError
 from ._push_model import DeliveryRecord, WebhookSettings, WebhookSubscription
 from ._records import SimContract
 from ._server import Simulator
+from ._threaded import ThreadedSimulator
 
 if TYPE_CHECKING:
     from ._v2 import V2SimConfig, V2Simulator
@@ -48,11 +51,13 @@ __all__ = [
     "IloqSimConfig",
     "IloqSimSession",
     "IloqSimulator",
+    "SimClock",
     "SimConfig",
     "SimContract",
     "SimError",
     "SimStats",
     "Simulator",
+    "ThreadedSimulator",
     "V2SimConfig",
     "V2Simulator",
     "WebhookSettings",

@@ -13,6 +13,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 
+from .._cli_output import say
 from ._config import Faults, SimConfig
 from ._iloq import _command as iloq_command
 from ._server import Simulator
@@ -162,17 +163,15 @@ async def _serve(config: SimConfig) -> None:
         devices = ", ".join(
             f"{d.device_id} ({d.product}, {len(d.keys)} keys)" for d in sim.state.devices.values()
         )
-        print(f"LivionKey simulator listening on {sim.url}", flush=True)
-        print(f"  email:    {config.email}", flush=True)
-        print(f"  password: {config.password}", flush=True)
-        print(f"  devices:  {devices}", flush=True)
-        print(
-            f"  control:  {sim.url}/_sim/stats, /_sim/faults, /_sim/reset, /_sim/webhooks",
-            flush=True,
-        )
-        print("Press Ctrl-C to stop.", flush=True)
+        # `say`: once stdout is closed (`sim | head -1`), it keeps serving, quietly.
+        say(f"LivionKey simulator listening on {sim.url}")
+        say(f"  email:    {config.email}")
+        say(f"  password: {config.password}")
+        say(f"  devices:  {devices}")
+        say(f"  control:  {sim.url}/_sim/stats, /_sim/faults, /_sim/reset, /_sim/webhooks")
+        say("Press Ctrl-C to stop.")
         await stop.wait()
-    print("simulator stopped", flush=True)
+    say("simulator stopped")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,11 +9,14 @@ from __future__ import annotations
 import random
 from types import TracebackType
 
+import attrs
 from aiohttp import web
 from aiohttp.log import access_logger
 
 from ._app import SimContext, make_app, reset_context
+from ._clock import SimClock
 from ._config import SimConfig, SimStats
+from ._controls import DeviceControls
 from ._push_api import WebhookMethods
 from ._push_routes import add_webhook_routes
 from ._records import SimContract
@@ -22,9 +25,12 @@ from ._state import SimState
 __all__ = ["Simulator"]
 
 
-class Simulator(WebhookMethods):
+class Simulator(WebhookMethods, DeviceControls):
     """The LivionKey API V1 simulator, serving on ``config.host:config.port`` (0: a free port);
     it pushes webhooks to the endpoints registered with ``add_webhook`` (``WebhookMethods``).
+
+    ``clock`` is its time (``SimClock``: move it to expire tokens or age contracts);
+    ``set_device_state`` disconnects, busies or reserves a device.
 
     >>> async with Simulator(SimConfig(devices=2, keys=3)) as sim:  # doctest: +SKIP
     ...     async with LivionKeyClient(sim.config.email, sim.config.password, base_url=sim.url):
@@ -35,7 +41,8 @@ class Simulator(WebhookMethods):
         self.config = config if config is not None else SimConfig()
         self.stats = SimStats()
         self.faults = self.config.faults.copy()
-        self.state = SimState(self.config, self.stats)
+        self.clock = SimClock(self.config.clock)
+        self.state = SimState(attrs.evolve(self.config, clock=self.clock), self.stats)
         self._context = SimContext(
             config=self.config,
             state=self.state,
@@ -111,7 +118,9 @@ class Simulator(WebhookMethods):
         return self.state.revoke_tokens(email)
 
     def reset(self) -> None:
-        """Back to the configured start: seeded data, no contracts/tokens, zero counters, faults."""
+        """Back to the configured start: seeded data, no contracts/tokens, zero counters, faults,
+        the configured clock."""
+        self.clock.reset()
         reset_context(self._context)
 
     def set_rate_limit(

@@ -102,6 +102,9 @@ class V2Bulk(BulkRunner):
     def __repr__(self) -> str:
         return f"<V2Bulk of {self._client!r}>"
 
+    def _journal_pepper(self) -> bytes:
+        return self._client._journal_pepper()
+
     # -- iLOQ ----------------------------------------------------------------------------------
 
     def _iloq_job(self, check_batch: bool) -> Job[NewIloqKeyContract, IloqKeyContract]:

@@ -22,13 +22,20 @@ from pathlib import Path
 from typing import Any
 
 from .._bulk import BulkReport
-from .._cli_ops import write_report
-from .._cli_output import bulk_progress, error_name, print_json, print_report, print_table
+from .._cli_bulk import write_report
+from .._cli_output import (
+    bulk_progress,
+    error_name,
+    plain_data,
+    print_json,
+    print_report,
+    print_table,
+    readable,
+)
 from .._errors import LivionKeyError
 from .._spec_files import parse_instant
 from ._assumptions import DEFAULT_BASE_URL
 from ._client import LivionKeyV2Client
-from ._convert import unstructure
 from ._models import (
     Contact,
     ContractType,
@@ -48,8 +55,9 @@ from ._spec_files import (
 __all__ = ["COMMANDS"]
 
 # What a listing never prints (``contract create`` shows the pincodes it was asked for).
+# Left out of --json output (our field names, as every --json of the command line).
 SECRETS = frozenset(
-    {"pincode", "pincodes", "installationPincode", "privateKey", "password", "iloqApiUser"}
+    {"pincode", "pincodes", "installation_pincode", "private_key", "password", "iloq_api_user"}
 )
 _KINDS = ("iloq", "mechanical")
 _TYPES = {
@@ -123,7 +131,7 @@ def _run(
 
 
 def _json(value: object) -> None:
-    print_json(value, to_wire=unstructure, secrets=SECRETS)
+    print_json(value, secrets=SECRETS)
 
 
 def _when(value: datetime | None) -> str:
@@ -267,8 +275,8 @@ async def _contract(client: LivionKeyV2Client, args: argparse.Namespace) -> int:
         if args.json:
             _json(found)
         else:
-            fields = json.loads(json.dumps(unstructure(found), default=str))
-            rows = [(k, v) for k, v in fields.items() if k not in SECRETS and k != "keys"]
+            fields = plain_data(found, secrets=SECRETS)
+            rows = [(k, readable(v)) for k, v in fields.items() if k != "keys"]
             print_table(f"contract {found.id}", ("field", "value"), rows)
         return 0
     if args.action == "cancel":
@@ -375,7 +383,7 @@ async def _bulk(client: LivionKeyV2Client, args: argparse.Namespace) -> int:
             report=report,
         )
     if args.report is not None:
-        write_report(args.report, report)
+        write_report(args.report, report, lambda spec: {"spec": _spec_label(spec)})
     extra: dict[str, object] = {"429s": client.stats.throttled, "retries": client.stats.retries}
     if args.json:
         counts = {
@@ -385,8 +393,20 @@ async def _bulk(client: LivionKeyV2Client, args: argparse.Namespace) -> int:
         }
         print(json.dumps({**counts, **extra}))
     else:
-        print_report(f"bulk {args.kind} contracts from {args.file.name}", report, extra)
+        print_report(
+            f"bulk {args.kind} contracts from {args.file.name}", report, extra, _spec_label
+        )
     return 0 if report.ok else 1
+
+
+def _spec_label(spec: Any) -> str:
+    """How a report names a contract spec: its id (mechanical) or its window and contact."""
+    reference = getattr(spec, "id", None)
+    if reference:
+        return str(reference)
+    start, contact = getattr(spec, "start", None), getattr(spec, "contact", None)
+    who = getattr(contact, "name", None) or ""
+    return f"{_when(start)} {who}".strip()
 
 
 def _sim_arguments(parser: argparse.ArgumentParser) -> None:

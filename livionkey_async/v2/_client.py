@@ -105,6 +105,7 @@ class LivionKeyV2Client:
             error_mapper=error_from_v2,
         )
         self._transport.auth = signer
+        self._signer = signer
         api = Api(self._transport)
         self.service_account_id = signer.account_id
         self.automats = Automats(api)
@@ -141,6 +142,9 @@ class LivionKeyV2Client:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+    def _journal_pepper(self) -> bytes:
+        return self._signer.journal_pepper()
 
     async def close(self) -> None:
         """Close the connection pool (unless it is the caller's own session). Requests after

@@ -115,6 +115,15 @@ class ServiceAccountSigner:
             "x-signature": base64.b64encode(signature).decode("ascii"),
         }
 
+    def journal_pepper(self) -> bytes:
+        """The bulk journal's key for its digest of secrets: only the private key gives it
+        (a PKCS#1 v1.5 signature is deterministic, so each run derives the same one)."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        signature = self._key.sign(b"livionkey-async journal", padding.PKCS1v15(), hashes.SHA256())
+        return hashlib.sha256(signature).digest()
+
     def refused(self, credential: str) -> bool:
         # A refused signature stays refused (wrong key, clock far off): no second try.
         return False

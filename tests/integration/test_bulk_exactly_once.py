@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,9 +23,11 @@ from livionkey_async import (
     DuplicateContractError,
     KeyRef,
     LivionKeyClient,
+    LoginError,
     NewContract,
     NewKey,
     Outcome,
+    SpecChangedError,
     ValidationError,
 )
 from livionkey_async.testing import AccountConfig, Faults, SimConfig, Simulator
@@ -49,6 +53,17 @@ async def key_refs(client: LivionKeyClient) -> list[KeyRef]:
             KeyRef(device.device_id, k.key_id) for k in await client.devices.keys(device.device_id)
         )
     return refs
+
+
+def without_digests(journal: str) -> str:
+    """A journal's lines without its salt and digests, once they are checked to be digests."""
+    lines = []
+    for line in journal.splitlines():
+        entry = json.loads(line)
+        digests = [entry.pop("salt", "0" * 32), *entry.pop("spec", {}).values()]
+        assert all(re.fullmatch(r"[0-9a-f]{16,32}", digest) for digest in digests)
+        lines.append(json.dumps(entry))
+    return "\n".join(lines)
 
 
 def spec(contract_id: str, ref: KeyRef, *, day: int = 0, **changes: object) -> NewContract:
@@ -149,13 +164,61 @@ async def test_journal_makes_a_rerun_skip_what_succeeded(tmp_path: Path) -> None
             first = await client.bulk.create_contracts(specs[:6], journal=journal)
             assert len(first.succeeded) == 6
             created_before = sim.stats.contracts
-            second = await client.bulk.create_contracts(specs, journal=journal)
+            seen: list[BulkProgress] = []
+            second = await client.bulk.create_contracts(
+                specs, journal=journal, on_progress=seen.append
+            )
+            assert (seen[-1].skipped, seen[-1].worked) == (6, 4)
+            seen.clear()
+            third = await client.bulk.create_contracts(
+                specs, journal=journal, on_progress=seen.append
+            )
+        assert len(third.succeeded) == 10
+        assert (seen[-1].done, seen[-1].skipped, seen[-1].worked, seen[-1].rate) == (10, 10, 0, 0)
         assert len(second.succeeded) == 10
         assert sum(1 for r in second.succeeded if r.skipped) == 6
         assert sim.stats.contracts - created_before == 4
         text = journal.read_text()
-        assert text.count('"succeeded"') == 10
-        assert "pincode" not in text
+        assert text.count('"succeeded"') == 10  # the third run skipped all: it wrote nothing
+        readable = without_digests(text)
+        assert not any(contract.pincode in readable for contract in sim.contracts())
+
+
+async def test_a_rerun_reports_an_edited_item_as_changed_never_skips_it(tmp_path: Path) -> None:
+    journal = tmp_path / "job.jsonl"
+    config = sim_config(devices=1, keys=4)
+    async with Simulator(config) as sim:
+        async with LivionKeyClient(config.email, config.password, base_url=sim.url) as client:
+            refs = await key_refs(client)
+            specs = [spec(f"e-{i}", ref, pincode=f"48291{i}") for i, ref in enumerate(refs)]
+            first = await client.bulk.create_contracts(specs, journal=journal)
+            assert len(first.succeeded) == 4
+            edited = [
+                specs[0],
+                spec("e-1", refs[1], day=1, pincode="482911"),  # new dates, same contract_id
+                spec("e-2", refs[2], pincode="999999"),  # a new pincode
+                specs[3],
+            ]
+            requests = sim.stats.requests
+            again = await client.bulk.create_contracts(edited, journal=journal)
+        assert sim.stats.requests == requests  # nothing was sent
+        assert [r.spec.contract_id for r in again.succeeded] == ["e-0", "e-3"]
+        assert all(r.skipped for r in again.succeeded)
+        changed = {r.spec.contract_id: r.error for r in again.failed}
+        assert set(changed) == {"e-1", "e-2"}
+        assert all(isinstance(error, SpecChangedError) for error in changed.values())
+        e1, e2 = changed["e-1"], changed["e-2"]
+        assert isinstance(e1, SpecChangedError)
+        assert isinstance(e2, SpecChangedError)
+        assert e1.fields == ("end", "start")
+        assert e2.fields == ("secrets",)  # secret fields share one digest
+        assert "end, start" in str(e1)
+        assert "999999" not in str(e2)
+        readable = without_digests(journal.read_text())
+        assert not any(pin in readable for pin in ("482910", "482911", "482912", "482913"))
+        assert "999999" not in readable
+        # The server still holds the first versions: nothing changed silently.
+        assert {c.pincode for c in sim.contracts()} == {f"48291{i}" for i in range(4)}
 
 
 async def test_wrong_credentials_stop_the_batch_and_every_item_is_reported() -> None:
@@ -168,10 +231,9 @@ async def test_wrong_credentials_stop_the_batch_and_every_item_is_reported() -> 
             )
         assert report.total == 50
         assert report.succeeded == []
-        assert all(isinstance(r.error, AuthenticationError) for r in report.failed)
-        assert 1 <= len(report.failed) <= 4
-        assert len(report.not_attempted) == 50 - len(report.failed)
-        assert sim.stats.logins <= 4
+        assert [type(r.error) for r in report.failed] == [LoginError]
+        assert len(report.not_attempted) == 49
+        assert sim.stats.requests == 1  # one refused login, nothing else
 
 
 async def test_cancelling_a_job_reports_every_item_and_loses_nothing() -> None:

@@ -666,9 +666,10 @@ async def test_wrong_password_is_an_authentication_error(sim: Simulator) -> None
             400,
             "Firebase: Error (auth/invalid-login-credentials).",
         )
-        assert client.stats.logins == 2  # one attempt each, never retried
+        # The refusal is remembered: the second call is refused without asking again.
+        assert client.stats.logins == 1
     assert sim.stats.logins == 0
-    assert sim.stats.requests == 2
+    assert sim.stats.requests == 1
 
 
 async def test_a_throttled_login_is_rate_limited_without_waiting_past_max_wait() -> None:
@@ -890,10 +891,11 @@ async def test_a_slow_answer_beyond_the_timeout_is_a_transport_error() -> None:
 
 
 async def test_a_contract_post_dropped_after_commit_is_ambiguous_but_exists() -> None:
+    # The raw path (reconcile=False): the POST is never resent; `find` settles it.
     config = SimConfig(faults=Faults(drop_after_commit_rate=1.0))
     async with running(config) as (sim, client):
         with pytest.raises(AmbiguousOutcomeError) as info:
-            await client.contracts.create(contract("booking-dropped"))
+            await client.contracts.create(contract("booking-dropped"), reconcile=False)
         assert (info.value.method, info.value.path, info.value.status) == (
             "POST",
             "contracts",
@@ -915,7 +917,7 @@ async def test_a_contract_post_answered_5xx_is_ambiguous_and_not_resent() -> Non
         assert await client.devices.product("00001") == "key30"  # learnt before the faults
         sim.faults.fail_rate, sim.faults.fail_statuses = 1.0, (503,)
         with pytest.raises(AmbiguousOutcomeError) as info:
-            await client.contracts.create(contract("booking-503"))
+            await client.contracts.create(contract("booking-503"), reconcile=False)
         assert info.value.status == 503
         assert sim.stats.failed == 1
         assert sim.contracts() == []  # the fault struck before the handler
@@ -927,7 +929,7 @@ async def test_a_slow_contract_post_is_ambiguous_and_committed() -> None:
         assert await client.devices.product("00001") == "key30"  # learnt before the faults
         sim.faults.slow_rate, sim.faults.slow_seconds = 1.0, 1.0
         with pytest.raises(AmbiguousOutcomeError) as info:
-            await client.contracts.create(contract("booking-slow"))
+            await client.contracts.create(contract("booking-slow"), reconcile=False)
         assert info.value.status is None
         assert [c.contract_id for c in sim.contracts()] == ["booking-slow"]
         assert client.stats.retries == 0

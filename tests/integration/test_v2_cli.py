@@ -279,8 +279,9 @@ async def test_missing_credentials_are_clear_messages(
 
 async def test_the_environment_picks_v2_and_api_v1_still_wins(sim: V2Simulator, cli: Cli) -> None:
     assert (await cli("contracts", "--json")).code == 0  # v2: no device argument
-    v1 = await cli("contracts", "--api", "v1")  # V1 wants a device: a usage error
-    assert v1.code == 2
+    v1 = await cli("contracts", "--api", "v1")  # V1 wants its own credentials
+    assert v1.code == 1
+    assert "LIVIONKEY_EMAIL" in v1.err
 
 
 async def test_demo_api_v2_small(cli: Cli) -> None:

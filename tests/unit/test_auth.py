@@ -14,7 +14,7 @@ import pytest
 from aioresponses import CallbackResult, aioresponses
 from yarl import URL
 
-from livionkey_async import AuthenticationError, LivionKeyClient
+from livionkey_async import AuthenticationError, LivionKeyClient, LoginError
 from livionkey_async._auth import TokenHolder
 from livionkey_async._models import LoginResult
 
@@ -282,6 +282,37 @@ async def test_a_failed_login_reaches_every_waiter_and_is_tried_again(
     assert not holder.has_token
 
     login.gate, login.error = None, None
+    assert await holder.token() == "tok-2"
+    assert login.calls == 2
+
+
+async def test_a_refused_login_is_remembered_not_tried_again(
+    login: FakeLogin, clock: FakeClock
+) -> None:
+    holder = holder_for(login, clock)
+    login.error = LoginError("Firebase: Error (auth/wrong-password).", status=400)
+    with pytest.raises(LoginError):
+        await holder.token()
+    # Callers arriving later, one by one or in waves, get the refusal without a login request.
+    for _ in range(3):
+        results = await asyncio.gather(*(holder.token() for _ in range(32)), return_exceptions=True)
+        assert all(isinstance(result, LoginError) for result in results)
+        assert {result.status for result in results if isinstance(result, LoginError)} == {400}
+        clock.advance(600)
+    assert login.calls == 1
+    assert "wrong-password" in repr(holder.refused)
+
+
+async def test_an_explicit_login_tries_a_refused_login_again(
+    login: FakeLogin, clock: FakeClock
+) -> None:
+    holder = holder_for(login, clock)
+    login.error = LoginError("Firebase: Error (auth/wrong-password).", status=400)
+    with pytest.raises(LoginError):
+        await holder.token()
+    login.error = None  # the account was fixed
+    assert await holder.token(retry_refused=True) == "tok-2"
+    assert holder.refused is None
     assert await holder.token() == "tok-2"
     assert login.calls == 2
 

@@ -11,7 +11,9 @@ from livionkey_async import (
     ContractOverlapError,
     DuplicateContractError,
     LivionKeyError,
+    LoginError,
     Outcome,
+    ServerError,
 )
 from livionkey_async._exactly_once import ExactlyOnce
 from livionkey_async._fanout import Settled
@@ -98,8 +100,72 @@ async def test_taken_by_this_spec_is_success_by_another_a_duplicate() -> None:
         return "someone else"
 
     other.lookup = different  # type: ignore[method-assign]
-    with pytest.raises(DuplicateContractError, match="different"):
-        await creator(other)("a")
+    with pytest.raises(DuplicateContractError, match="ContractId already in use"):
+        await creator(other)("a")  # the server's own words
+
+
+async def test_lost_then_found_different_is_a_duplicate() -> None:
+    server = Server(["lost"])
+
+    async def different(spec: str) -> str | None:
+        return "someone else"
+
+    server.lookup = different  # type: ignore[method-assign]
+    with pytest.raises(DuplicateContractError, match="already used by a different one"):
+        await creator(server)("a")
+
+
+async def test_a_failing_look_up_after_a_lost_answer_is_ambiguous() -> None:
+    server = Server(["lost"])
+
+    async def failing(spec: str) -> str | None:
+        raise ServerError("Internal Server Error", status=500)
+
+    server.lookup = failing  # type: ignore[method-assign]
+    with pytest.raises(AmbiguousOutcomeError, match="looking it up failed"):
+        await creator(server).create("a")
+    assert server.creates == 1
+
+
+async def test_a_failing_look_up_after_taken_keeps_the_refusal() -> None:
+    server = Server(["taken"])
+
+    async def failing(spec: str) -> str | None:
+        raise ServerError("Internal Server Error", status=500)
+
+    server.lookup = failing  # type: ignore[method-assign]
+    with pytest.raises(DuplicateContractError, match="ContractId already in use"):
+        await creator(server).create("a")
+
+
+async def test_a_refused_login_during_the_look_up_leaves_it_ambiguous() -> None:
+    # The create may have landed before the credentials were refused: it is not "not sent".
+    server = Server(["lost"])
+
+    async def refused(spec: str) -> str | None:
+        raise LoginError("Firebase: Error (auth/wrong-password).", status=400)
+
+    server.lookup = refused  # type: ignore[method-assign]
+    with pytest.raises(AmbiguousOutcomeError, match="LoginError"):
+        await creator(server).create("a")
+
+
+async def test_create_answers_the_value_and_propagates_cancellation() -> None:
+    server = Server(["lost"])
+    assert await creator(server).create("a") == "a"  # found: the plain value, not Settled
+    started = asyncio.Event()
+
+    async def hang(spec: str) -> str:
+        started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    server.create = hang  # type: ignore[method-assign]
+    task = asyncio.ensure_future(creator(server).create("b"))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
 
 
 async def test_never_found_after_every_create_is_an_ambiguous_failure() -> None:

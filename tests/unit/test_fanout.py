@@ -122,6 +122,35 @@ async def test_a_fatal_error_stops_pulling_and_reports_the_rest_not_attempted() 
     assert all(isinstance(r.error, LoginError) for r in not_attempted)
 
 
+async def test_in_flight_items_refused_the_same_login_are_not_attempted() -> None:
+    gate = asyncio.Event()
+
+    async def work(item: int) -> int:
+        await gate.wait()  # every item in flight waits for the one shared login ...
+        raise LoginError("refused", status=400)  # ... which is refused
+
+    seen: list[ItemResult[int, int]] = []
+
+    async def emit(result: ItemResult[int, int]) -> None:
+        seen.append(result)
+        gate.set()
+
+    async def opener() -> None:
+        await asyncio.sleep(0)
+        gate.set()
+
+    task = asyncio.ensure_future(opener())
+    await fan_out(range(40), work=work, emit=emit, concurrency=32)
+    await task
+    assert len(seen) == 40
+    failed = [r for r in seen if r.outcome is Outcome.FAILED]
+    assert len(failed) == 1  # the one that tells why
+    assert isinstance(failed[0].error, LoginError)
+    not_attempted = [r for r in seen if r.outcome is Outcome.NOT_ATTEMPTED]
+    assert len(not_attempted) == 39
+    assert all(isinstance(r.error, LoginError) for r in not_attempted)
+
+
 async def test_cancellation_settles_in_flight_items_and_names_the_rest() -> None:
     started = asyncio.Event()
 

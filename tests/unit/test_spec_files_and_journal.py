@@ -72,8 +72,8 @@ def test_unknown_columns_are_refused() -> None:
 def test_journal_records_and_reads_back_only_successes(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "journal.jsonl"
     with Journal(path) as journal:
-        journal.record("a", "succeeded", object_id="obj-a")
-        journal.record("b", "failed", error="ServerError")
+        journal.record("a", "succeeded", journal.fingerprint({"x": 1}), object_id="obj-a")
+        journal.record("b", "failed", journal.fingerprint({"x": 2}), error="ServerError")
         assert journal.succeeded("a") is not None
     with path.open("a") as torn:
         torn.write('{"key": "c", "outc')  # a crash mid-line
@@ -83,6 +83,96 @@ def test_journal_records_and_reads_back_only_successes(tmp_path: Path) -> None:
     assert entry["id"] == "obj-a"
     assert again.succeeded("b") is None
     assert again.succeeded("c") is None
-    again.record("d", "succeeded", object_id="obj-d")
+    again.record("d", "succeeded", again.fingerprint({"x": 4}), object_id="obj-d")
     again.close()
     assert Journal(path).succeeded("d") is not None
+
+
+def test_journal_fingerprints_name_the_fields_that_changed(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    spec = {"start": "2031-03-01T15:00:00Z", "end": None, "person": "Ann", "pincode": "482913"}
+    with Journal(path) as journal:
+        journal.record("a", "succeeded", journal.fingerprint(spec), object_id="obj-a")
+    again = Journal(path)  # a rerun reads it back, with the same salt
+    entry = again.succeeded("a")
+    assert entry is not None
+    assert again.changed(entry, again.fingerprint(spec)) == ()
+    edited = {**spec, "start": "2031-03-02T15:00:00Z", "pincode": "111111"}
+    assert again.changed(entry, again.fingerprint(edited)) == ("secrets", "start")
+    added = {**spec, "free_text": "late"}
+    assert again.changed(entry, again.fingerprint(added)) == ("free_text",)
+
+
+def test_journal_keeps_no_secret_and_salts_its_fingerprints(tmp_path: Path) -> None:
+    spec = {"person": "Ann", "pincode": "482913"}
+    with Journal(tmp_path / "one.jsonl") as one, Journal(tmp_path / "two.jsonl") as two:
+        one.record("a", "succeeded", one.fingerprint(spec))
+        two.record("a", "succeeded", two.fingerprint(spec))
+        # Two journals never share a digest: no table of person digests works across them.
+        assert one.fingerprint(spec)["person"] != two.fingerprint(spec)["person"]
+    text = (tmp_path / "one.jsonl").read_text()
+    assert "482913" not in text
+    assert "Ann" not in text
+    assert "pincode" not in text
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert set(lines[0]) == {"journal", "salt"}  # the header
+    assert set(lines[1]["spec"]) == {"person", "secrets"}
+
+
+def test_a_pincode_cannot_be_found_from_the_journal_without_the_pepper(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    spec = {"person": "Ann", "pincode": "4829"}
+    with Journal(path, pepper=b"from the password") as journal:
+        journal.record("a", "succeeded", journal.fingerprint(spec))
+    recorded = json.loads(path.read_text().splitlines()[1])["spec"]["secrets"]
+    # Someone with the journal (and its salt) but not the credentials tries every pincode.
+    thief = Journal(path)
+    tried = {thief.fingerprint({"pincode": f"{n:04}"})["secrets"] for n in range(10_000)}
+    assert recorded not in tried
+    # The same credentials on a rerun find it unchanged, and see an edited pincode.
+    again = Journal(path, pepper=b"from the password")
+    entry = again.succeeded("a")
+    assert entry is not None
+    assert again.changed(entry, again.fingerprint(spec)) == ()
+    assert again.changed(entry, again.fingerprint({**spec, "pincode": "1111"})) == ("secrets",)
+
+
+def test_the_clients_derive_a_stable_pepper_from_their_credentials() -> None:
+    from livionkey_async import LivionKeyClient
+
+    one = LivionKeyClient("ops@example.com", "s3cret")._journal_pepper()
+    assert one == LivionKeyClient("ops@example.com", "s3cret")._journal_pepper()
+    assert one != LivionKeyClient("ops@example.com", "other")._journal_pepper()
+    assert b"s3cret" not in one
+
+
+def test_journal_lines_without_a_fingerprint_are_not_trusted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "old.jsonl"
+    path.write_text('{"key": "a", "outcome": "succeeded", "id": "obj-a"}\n')
+    journal = Journal(path)
+    assert journal.succeeded("a") is None  # run again: exactly-once makes that safe
+    assert "without a fingerprint" in caplog.text
+
+
+def test_the_same_problem_on_many_rows_is_reported_once_with_its_lines() -> None:
+    rows = [f"b-{i},1,A,2031-01-01T00:00Z,P,xx-xx\n" for i in range(30)]
+    with pytest.raises(SpecFileError) as caught:
+        read_spec_file("job.csv", ["contract_id,device_id,key_id,start,person,language\n", *rows])
+    (problem,) = caught.value.problems
+    assert problem.startswith("lines 2, 3, 4, 5, 6 and 25 more: language must be one of")
+
+
+def test_a_missing_column_is_one_problem_on_line_1() -> None:
+    with pytest.raises(SpecFileError) as caught:
+        read_spec_file("job.csv", ["contract_id,start,person\n", "a,2031-01-01T00:00Z,P\n"])
+    assert caught.value.problems == ["line 1: missing column(s): device_id+key_id or keys"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"), [("job.csv", "contract_id,keys,start,person\n"), ("job.jsonl", "\n\n")]
+)
+def test_a_file_without_rows_is_a_problem(name: str, text: str) -> None:
+    with pytest.raises(SpecFileError, match="no rows"):
+        read_spec_file(name, text.splitlines(keepends=True))

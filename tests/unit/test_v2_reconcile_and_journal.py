@@ -93,13 +93,13 @@ async def test_without_a_reference_a_first_refusal_is_a_plain_failure() -> None:
 def test_the_journal_remembers_unknown_outcomes_until_they_succeed(tmp_path: Path) -> None:
     path = tmp_path / "j.jsonl"
     with Journal(path) as journal:
-        journal.record("a", "failed", error="AmbiguousOutcomeError", unknown=True)
-        journal.record("b", "failed", error="ValidationError")
+        journal.record("a", "failed", {}, error="AmbiguousOutcomeError", unknown=True)
+        journal.record("b", "failed", {}, error="ValidationError")
         assert journal.unsettled("a")
     again = Journal(path)
     assert again.unsettled("a")
     assert not again.unsettled("b")
-    again.record("a", "succeeded", object_id="c-1")
+    again.record("a", "succeeded", {}, object_id="c-1")
     again.close()
     assert not Journal(path).unsettled("a")
     assert Journal(path).succeeded("a") is not None

@@ -1,114 +1,33 @@
 """The ``livionkey-async`` command line against a simulator serving over loopback.
 
 The commands call ``asyncio.run`` themselves, so each one runs in a worker thread while the
-simulator serves in the test's loop; ``capsys`` captures what rich and ``print`` write there.
-Every run's output is checked for the password (and the other secrets) before a test sees it.
+simulator serves in the test's loop (the ``sim`` and ``cli`` fixtures of ``conftest.py``);
+every run's output is checked for the password (and the other secrets) before a test sees it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import io
 import json
-import re
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from livionkey_async._cli import main
-from livionkey_async.testing import SimConfig, Simulator
+from livionkey_async.testing import Simulator
 
-EMAIL = "demo@example.com"
-# Not the seeded default: a password nothing else prints, so any leak is unmistakable.
-PASSWORD = "Pw-7f3c9e1a-never-printed"
-WRONG_PASSWORD = "Wrong-4d2b8c-never-printed"
-DEMO_PASSWORD = "livionkey-demo"  # what the ``demo`` command's own simulator uses
-SECRETS = (PASSWORD, WRONG_PASSWORD, DEMO_PASSWORD)
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-EXAMPLE_IDS = [f"booking-{n}" for n in range(1001, 1011)]
-FUTURE = "2031-09-01T10:00:00Z"
-FUTURE_END = "2031-09-02T10:00:00Z"
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
-
-
-Cli = Callable[..., Awaitable[Run]]
-
-
-def _call(argv: list[str]) -> int:
-    """``main`` as the console script runs it: a ``SystemExit`` message goes to stderr."""
-    try:
-        return main(argv)
-    except SystemExit as exit_:
-        if exit_.code is None or isinstance(exit_.code, int):
-            return exit_.code or 0
-        print(exit_.code, file=sys.stderr)
-        return 1
-
-
-def assert_no_secrets(text: str) -> None:
-    for secret in SECRETS:
-        assert secret not in text
-
-
-@pytest.fixture(autouse=True)
-def no_secrets_left(capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
-    yield
-    captured = capsys.readouterr()
-    assert_no_secrets(captured.out + captured.err)
-
-
-@pytest.fixture
-async def sim(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Simulator]:
-    async with Simulator(SimConfig(password=PASSWORD)) as simulator:
-        monkeypatch.setenv("LIVIONKEY_EMAIL", EMAIL)
-        monkeypatch.setenv("LIVIONKEY_PASSWORD", PASSWORD)
-        monkeypatch.setenv("LIVIONKEY_BASE_URL", simulator.url)
-        yield simulator
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # never a terminal: no password prompt
-
-    async def run(*argv: str) -> Run:
-        capsys.readouterr()
-        code = await asyncio.to_thread(_call, list(argv))
-        captured = capsys.readouterr()
-        assert_no_secrets(captured.out + captured.err)
-        assert "Traceback" not in captured.err
-        return Run(code, captured.out, captured.err)
-
-    return run
-
-
-def table_value(text: str, label: str) -> str:
-    """The value cell of the rich table row labelled ``label``."""
-    match = re.search(rf"│ {re.escape(label)} +│ ([^│]*?) *│", text)
-    assert match is not None, f"no row {label!r} in:\n{text}"
-    return match.group(1)
-
-
-def report_lines(path: Path) -> list[dict[str, Any]]:
-    text = path.read_text(encoding="utf-8")
-    assert_no_secrets(text)
-    return [json.loads(line) for line in text.splitlines()]
-
+from .support import (
+    EMAIL,
+    EXAMPLE_IDS,
+    EXAMPLES,
+    FUTURE,
+    FUTURE_END,
+    PASSWORD,
+    WRONG_PASSWORD,
+    Cli,
+    assert_no_secrets,
+    report_lines,
+    table_value,
+)
 
 # -- listings ------------------------------------------------------------------------------------
 
@@ -128,10 +47,10 @@ async def test_devices_json(sim: Simulator, cli: Cli) -> None:
     assert run.code == 0
     devices = json.loads(run.out)
     v1 = {d.device_id for d in sim.state.devices.values() if d.product in ("key30", "keyX")}
-    assert {d["deviceId"] for d in devices} == v1 == {"00001", "00002", "00003", "00004"}
+    assert {d["device_id"] for d in devices} == v1 == {"00001", "00002", "00003", "00004"}
     run = await cli("devices", "--products", "key30", "--json")
     assert run.code == 0
-    assert [d["deviceId"] for d in json.loads(run.out)] == ["00001", "00002", "00003"]
+    assert [d["device_id"] for d in json.loads(run.out)] == ["00001", "00002", "00003"]
 
 
 async def test_keys_table(sim: Simulator, cli: Cli) -> None:
@@ -147,7 +66,7 @@ async def test_keys_json_leaves_out_backup_codes(sim: Simulator, cli: Cli) -> No
     run = await cli("keys", "00001", "--json")
     assert run.code == 0
     keys = json.loads(run.out)
-    assert [k["keyId"] for k in keys] == ["A0001", "A0002", "A0003", "A0004", "A0005"]
+    assert [k["key_id"] for k in keys] == ["A0001", "A0002", "A0003", "A0004", "A0005"]
     for key in sim.state.devices["00001"].keys.values():
         for code in key.backup_codes:
             assert code not in run.out
@@ -174,6 +93,28 @@ async def test_contracts_lists_what_is_on_the_device(sim: Simulator, cli: Cli) -
     assert json.loads(other.out) == []
 
 
+async def test_contracts_without_a_device_lists_the_whole_account(sim: Simulator, cli: Cli) -> None:
+    for contract_id, device, start, end in (
+        ("on-1", "00001", FUTURE, FUTURE_END),
+        ("on-3", "00003", "2031-10-01T10:00:00Z", "2031-10-02T10:00:00Z"),
+    ):
+        made = await cli(
+            "contract", "create", "--contract-id", contract_id, "--device", device,
+            "--key", "A0001", "--start", start, "--end", end, "--person", "P",
+        )  # fmt: skip
+        assert made.code == 0
+    run = await cli("contracts", "--json")
+    assert run.code == 0
+    assert sorted(c["contract_id"] for c in json.loads(run.out)) == ["on-1", "on-3"]
+    table = await cli("contracts")
+    assert "on-1" in table.out
+    assert "on-3" in table.out
+    october = await cli("contracts", "--start", "2031-10-01T00:00:00Z", "--json")
+    assert [c["contract_id"] for c in json.loads(october.out)] == ["on-3"]
+    some = await cli("contracts", "00001", "00002", "--json")
+    assert [c["contract_id"] for c in json.loads(some.out)] == ["on-1"]
+
+
 # -- one contract --------------------------------------------------------------------------------
 
 
@@ -186,7 +127,7 @@ async def test_contract_create_show_pincode_cancel(sim: Simulator, cli: Cli) -> 
     assert run.code == 0
     created = json.loads(run.out)
     (contract,) = sim.contracts()
-    assert created == {"id": contract.object_id, "pincode": contract.pincode}
+    assert created == {"id": contract.object_id, "pincode": contract.pincode, "reconciled": False}
     assert contract.contract_id == "booking-42"
     assert [(d.device_id, d.key_id) for d in contract.devices] == [("00002", "A0004")]
     assert contract.contacts[0].email == "eva@example.com"
@@ -198,7 +139,7 @@ async def test_contract_create_show_pincode_cancel(sim: Simulator, cli: Cli) -> 
     assert run.code == 0
     shown = json.loads(run.out)
     assert shown["id"] == contract_id
-    assert shown["contractId"] == "booking-42"
+    assert shown["contract_id"] == "booking-42"
     assert shown["person"] == "Eva Holm"
     assert shown["start"].startswith("2031-09-01T10:00:00")
     table = await cli("contract", "show", contract_id)
@@ -299,16 +240,49 @@ async def test_bulk_example_exactly_once_then_journal_skips(
         "--journal", str(journal), "--json",
     )  # fmt: skip
     assert again.code == 0
-    assert json.loads(again.out) == {
+    summary = json.loads(again.out)
+    assert summary == {
         "succeeded": 10,
         "failed": 0,
+        "changed": 0,
         "not_attempted": 0,
-        "429s": 0,
+        "skipped": 10,
+        "reconciled": 0,
+        "interrupted": False,
+        "elapsed": summary["elapsed"],
+        "throttled": 0,
         "logins": 0,
     }
     assert sim.stats.requests == requests
     assert {c.object_id for c in sim.contracts()} == ids
     assert all(line["skipped"] for line in report_lines(report))
+
+
+async def test_bulk_rerun_reports_an_edited_row_as_changed(
+    sim: Simulator, cli: Cli, tmp_path: Path
+) -> None:
+    job, journal = tmp_path / "job.csv", tmp_path / "journal.jsonl"
+    original = (EXAMPLES / "contracts.csv").read_text(encoding="utf-8")
+    job.write_text(original, encoding="utf-8")
+    first = await cli("bulk", "contracts", str(job), "--journal", str(journal))
+    assert first.code == 0
+    # New dates for booking-1001, same contract_id.
+    edited = original.replace(
+        "2031-03-01T15:00:00Z,2031-03-03T11:00:00Z,Aino",
+        "2031-03-02T15:00:00Z,2031-03-04T11:00:00Z,Aino",
+    )
+    assert edited != original
+    job.write_text(edited, encoding="utf-8")
+    requests = sim.stats.requests
+    run = await cli("bulk", "contracts", str(job), "--journal", str(journal))
+    assert run.code == 1
+    assert sim.stats.requests == requests
+    assert table_value(run.out, "  of which skipped (journal)") == "9"
+    assert table_value(run.out, "  of which changed since the journal") == "1"
+    assert "booking-1001" in run.out
+    assert "end, start" in run.out
+    as_json = await cli("bulk", "contracts", str(job), "--journal", str(journal), "--json")
+    assert json.loads(as_json.out)["changed"] == 1
 
 
 async def test_bulk_shows_a_summary_table(sim: Simulator, cli: Cli) -> None:
@@ -425,6 +399,34 @@ async def test_wrong_password_is_refused_without_echoing_it(
     assert "LoginError" in run.err
     assert sim.stats.requests >= 1  # it did ask
     assert sim.stats.logins == 0  # the simulator counts successful logins only
+
+
+async def test_bulk_with_a_wrong_password_logs_in_once_and_says_so_once(
+    sim: Simulator, cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("LIVIONKEY_PASSWORD", WRONG_PASSWORD)
+    report = tmp_path / "report.jsonl"
+    run = await cli("bulk", "contracts", str(EXAMPLES / "contracts.csv"), "--report", str(report))
+    assert run.code == 1
+    assert sim.stats.requests == 1  # one login request, refused; nothing else
+    assert run.text.count("credentials were refused") == 1
+    assert "LIVIONKEY_PASSWORD" in run.err
+    assert "first failures" not in run.out  # not one row per item
+    assert table_value(run.out, "not attempted") == "9"
+    outcomes = [line["outcome"] for line in report_lines(report)]
+    assert outcomes.count("not_attempted") == 9
+
+
+async def test_a_wrong_password_is_one_clear_line(
+    sim: Simulator, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIVIONKEY_PASSWORD", WRONG_PASSWORD)
+    run = await cli("contracts", "00001")
+    assert run.code == 1
+    assert run.out == ""
+    assert len(run.err.strip().splitlines()) == 1
+    assert "credentials were refused" in run.err
+    assert sim.stats.requests == 1
 
 
 async def test_unreachable_server_is_a_clear_error(
