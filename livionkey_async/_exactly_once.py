@@ -118,11 +118,11 @@ class ExactlyOnce(Generic[S, R, F]):
                 if unknown is None and not taken:
                     raise
                 # Taken, or refused for clashing with the copy an earlier create may have made.
-                settled = await self._settle(spec, exc)
+                settled = await self._settle(spec, exc, unknown)
                 if settled is None:
                     raise
                 return settled
-            settled = await self._settle(spec, unknown)
+            settled = await self._settle(spec, unknown, unknown)
             if settled is not None:
                 return settled
             if not self._resend:
@@ -144,9 +144,11 @@ class ExactlyOnce(Generic[S, R, F]):
             status=unknown.status,
         )
 
-    async def _settle(self, spec: S, cause: LivionKeyError) -> Settled[R] | None:
+    async def _settle(
+        self, spec: S, cause: LivionKeyError, unknown: AmbiguousOutcomeError | None
+    ) -> Settled[R] | None:
         """Look the item up: found and matching is a success, found and different a duplicate."""
-        existing = await self._lookup(spec)
+        existing = await self._look_up(spec, unknown)
         if existing is None:
             return None
         if not self._matches(existing, spec):
@@ -155,6 +157,25 @@ class ExactlyOnce(Generic[S, R, F]):
             )
         log.debug("%s: found on the server, counted as created", self._name(spec))
         return Settled(self._result_of(existing), outcome=Outcome.SUCCEEDED)
+
+    async def _look_up(self, spec: S, unknown: AmbiguousOutcomeError | None) -> F | None:
+        """The look-up. After an unknown outcome, a look-up that fails leaves it unknown: the
+        item must fail as ``AmbiguousOutcomeError`` (a journal then remembers it), never as the
+        look-up's own error."""
+        if unknown is None:
+            return await self._lookup(spec)
+        try:
+            return await self._lookup(spec)
+        except AmbiguousOutcomeError:
+            raise
+        except LivionKeyError as exc:
+            raise AmbiguousOutcomeError(
+                f"{self._name(spec)}: the create may or may not have been applied, and looking "
+                f"it up failed ({type(exc).__name__}: {exc.message})",
+                method=unknown.method,
+                path=unknown.path,
+                status=unknown.status,
+            ) from None
 
     async def _settle_cancelled(self, spec: S) -> Settled[R]:
         """The job was cancelled while this create was in flight: did it land?"""
