@@ -16,15 +16,27 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, cast, get_args
+from typing import Any, TypeVar, cast, get_args
 
 from ._errors import ValidationError
 from ._models import Contact, ContractType, KeyRef, Language, NewContract
 from ._validation import validate_new_contract
 
-__all__ = ["COLUMNS", "SpecFileError", "parse_instant", "read_spec_file"]
+__all__ = [
+    "COLUMNS",
+    "SpecFileError",
+    "cell_flag",
+    "cell_instant",
+    "cell_text",
+    "csv_rows",
+    "parse_instant",
+    "read_rows",
+    "read_spec_file",
+]
+
+T = TypeVar("T")
 
 COLUMNS = (
     "contract_id",
@@ -61,29 +73,37 @@ class SpecFileError(ValidationError):
 def read_spec_file(name: str, lines: Iterable[str]) -> list[NewContract]:
     """Every row of a ``.csv`` or ``.jsonl`` file as a checked ``NewContract``."""
     is_json = name.endswith((".jsonl", ".ndjson", ".json"))
-    rows = _json_rows(lines) if is_json else _csv_rows(lines)
-    specs: list[NewContract] = []
+    rows = _json_rows(lines) if is_json else csv_rows(lines, COLUMNS)
+    return read_rows(rows, _checked_spec)
+
+
+def read_rows(
+    rows: Iterable[tuple[int, Mapping[str, Any]]], spec_of: Callable[[Mapping[str, Any]], T]
+) -> list[T]:
+    """Every row as a spec (``spec_of`` builds and checks one), or ``SpecFileError`` listing
+    every bad row by its line."""
+    specs: list[T] = []
     problems: list[str] = []
     for line, row in rows:
         try:
-            spec = _spec(row)
-            validate_new_contract(spec)
+            specs.append(spec_of(row))
         except (ValidationError, ValueError, TypeError) as exc:
             problems.append(f"line {line}: {exc}")
-            continue
-        specs.append(spec)
     if problems:
         raise SpecFileError(problems)
     return specs
 
 
-def _csv_rows(lines: Iterable[str]) -> Iterable[tuple[int, Mapping[str, Any]]]:
+def csv_rows(
+    lines: Iterable[str], columns: tuple[str, ...]
+) -> Iterable[tuple[int, Mapping[str, Any]]]:
+    """The rows of a CSV with a header naming only ``columns``, cells stripped, with their line."""
     reader = csv.DictReader(lines)
-    unknown = set(reader.fieldnames or ()) - set(COLUMNS)
+    unknown = set(reader.fieldnames or ()) - set(columns)
     if not reader.fieldnames:
         raise SpecFileError(["line 1: the CSV needs a header row naming its columns"])
     if unknown:
-        raise SpecFileError([f"line 1: unknown column(s) {sorted(unknown)}; known: {COLUMNS}"])
+        raise SpecFileError([f"line 1: unknown column(s) {sorted(unknown)}; known: {columns}"])
     for row in reader:
         yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
 
@@ -101,14 +121,14 @@ def _json_rows(lines: Iterable[str]) -> Iterable[tuple[int, Mapping[str, Any]]]:
         yield number, row
 
 
-def _text(row: Mapping[str, Any], name: str) -> str | None:
+def cell_text(row: Mapping[str, Any], name: str) -> str | None:
     value = row.get(name)
     if value is None or value == "":
         return None
     return str(value)
 
 
-def _flag(row: Mapping[str, Any], name: str) -> bool | None:
+def cell_flag(row: Mapping[str, Any], name: str) -> bool | None:
     value = row.get(name)
     if value is None or isinstance(value, bool):
         return value
@@ -129,8 +149,8 @@ def parse_instant(text: str, name: str = "date") -> datetime:
         raise ValueError(f"{name} is not an ISO-8601 date: {text!r}") from None
 
 
-def _instant(row: Mapping[str, Any], name: str) -> datetime | None:
-    text = _text(row, name)
+def cell_instant(row: Mapping[str, Any], name: str) -> datetime | None:
+    text = cell_text(row, name)
     return None if text is None else parse_instant(text, name)
 
 
@@ -146,33 +166,39 @@ def _keys(row: Mapping[str, Any]) -> list[KeyRef]:
                 raise ValueError(f"keys must be DEVICE/KEY pairs separated by ';', not {pair!r}")
             refs.append(KeyRef(device_id, key_id))
         return refs
-    device, key = _text(row, "device_id"), _text(row, "key_id")
+    device, key = cell_text(row, "device_id"), cell_text(row, "key_id")
     if device is None or key is None:
         raise ValueError("each row needs device_id and key_id (or keys)")
     return [KeyRef(device, key)]
 
 
+def _checked_spec(row: Mapping[str, Any]) -> NewContract:
+    spec = _spec(row)
+    validate_new_contract(spec)
+    return spec
+
+
 def _spec(row: Mapping[str, Any]) -> NewContract:
-    contract_id = _text(row, "contract_id")
-    person = _text(row, "person")
-    start = _instant(row, "start")
+    contract_id = cell_text(row, "contract_id")
+    person = cell_text(row, "person")
+    start = cell_instant(row, "start")
     if contract_id is None or person is None or start is None:
         raise ValueError("contract_id, person and start are required")
-    language = _text(row, "language")
+    language = cell_text(row, "language")
     if language is not None and language not in get_args(Language):
         raise ValueError(f"language must be one of {get_args(Language)}, not {language!r}")
-    contract_type = _text(row, "type") or "default"
+    contract_type = cell_text(row, "type") or "default"
     if contract_type not in get_args(ContractType):
         raise ValueError(f"type must be one of {get_args(ContractType)}")
-    email, phone = _text(row, "email"), _text(row, "phone")
+    email, phone = cell_text(row, "email"), cell_text(row, "phone")
     contacts = []
     if email or phone:
         contacts.append(
             Contact(
                 email=email,
                 phone_number=phone,
-                send_email=_flag(row, "send_email"),
-                send_sms=_flag(row, "send_sms"),
+                send_email=cell_flag(row, "send_email"),
+                send_sms=cell_flag(row, "send_sms"),
                 language=cast(Language | None, language),
             )
         )
@@ -180,11 +206,11 @@ def _spec(row: Mapping[str, Any]) -> NewContract:
         contract_id=contract_id,
         keys=_keys(row),
         start=start,
-        end=_instant(row, "end"),
+        end=cell_instant(row, "end"),
         person=person,
         contacts=contacts,
-        perm=bool(_flag(row, "perm")),
-        free_text=_text(row, "free_text"),
-        pincode=_text(row, "pincode"),
+        perm=bool(cell_flag(row, "perm")),
+        free_text=cell_text(row, "free_text"),
+        pincode=cell_text(row, "pincode"),
         type=cast(ContractType, contract_type),
     )

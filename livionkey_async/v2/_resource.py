@@ -123,7 +123,10 @@ class Api:
     ) -> Page[T]:
         check_limit(limit)
         query = _query({**(params or {}), "after": after, "limit": limit})
-        page: Page[T] = await self.read(Call("GET", path, params=query), Page[item])  # type: ignore[valid-type]
+        page: Page[T] = await self.read(
+            Call("GET", path, params=query),
+            Page[item],  # type: ignore[valid-type]
+        )
         return page
 
     async def iterate(

@@ -993,12 +993,47 @@ async def test_every_item_once_whatever_the_after_answered(
     assert ids == ["0", "1", "2", "3", "4"]
 
 
-async def test_an_unknown_code_is_a_response_format_error(
+async def test_a_code_this_version_does_not_know_is_kept_as_a_number(
     client: LivionKeyV2Client, mocked: Any
 ) -> None:
-    mocked.get(url("iloq/keycontracts/c-9"), payload={**ILOQ_WIRE, "contractType": 9})
-    with pytest.raises(ResponseFormatError, match="IloqKeyContract"):
-        await client.iloq.contracts.get("c-9")
+    # One new code must not make a page unreadable: the known ones are enums, the rest ints.
+    mocked.get(
+        url("iloq/keycontracts", limit="100"),
+        payload={
+            "hasNext": False,
+            "data": [{**ILOQ_WIRE, "id": "c-9", "contractType": 9}, ILOQ_WIRE],
+        },
+    )
+    unknown, known = [c async for c in client.iloq.contracts.iterate()]
+    assert unknown.contract_type == 9
+    assert not isinstance(unknown.contract_type, ContractType)
+    assert known.contract_type is ContractType.DEFAULT
+    mocked.get(url("groups/g1"), payload={"id": "g1", "type": "7"})
+    assert (await client.groups.get("g1")).type == 7
+    for verification, read in (("", None), ("2", UserVerification.STRONG_AUTHENTICATION), (5, 5)):
+        mocked.get(
+            url("mechanical/keycontracts/m1"),
+            payload={**MECH_WIRE, "id": "m1", "userVerification": verification},
+        )
+        assert (await client.mechanical.contracts.get("m1")).user_verification == read
+    mocked.get(url("groups/g2"), payload={"id": "g2", "type": "device"})
+    with pytest.raises(ResponseFormatError, match="Group"):  # not a code at all
+        await client.groups.get("g2")
+
+
+async def test_an_organization_unit_whose_iloq_password_is_masked_or_left_out(
+    client: LivionKeyV2Client, mocked: Any
+) -> None:
+    for user in ({"username": "lk-api", "customerCode": "CUST1"}, {"password": "****"}, {}):
+        answer = {"id": "ou-3", "type": 42, "iloqApiUser": user}
+        mocked.post(url("organizationUnits"), payload=answer, status=201)
+        unit = await client.organization_units.create(
+            NewOrganizationUnit(name="Beach", customer_id="c1", iloq_api_user=ILOQ_USER)
+        )
+        assert unit.type == 42
+        assert unit.iloq_api_user is not None
+        assert unit.iloq_api_user.service_address is None
+        assert "iloq-s3cret" not in repr(unit)
 
 
 async def test_bad_ids_and_paths_are_refused_locally(
