@@ -110,6 +110,7 @@ class IloqContracts:
         ``False`` leaves it out. Several groups are listed one by one and merged by id (what
         two flags in one request mean is not documented: ``_assumptions``)."""
         groups = _groups(ongoing=ongoing, ended=ended, future=future)
+        merging = groups is not None and len(groups) > 1
         seen: set[str] = set()
         for group in groups or (None,):
             params = {} if group is None else {group: True}
@@ -117,9 +118,11 @@ class IloqContracts:
                 "iloq/keycontracts", IloqKeyContract, page_size=page_size, params=params
             )
             async for contract in listed:
-                if contract.id not in seen:
+                if merging and contract.id in seen:
+                    continue
+                if merging:
                     seen.add(contract.id)
-                    yield contract
+                yield contract
 
     async def create(self, contract: NewIloqKeyContract) -> IloqKeyContract:
         """Create a contract; the answer holds the keys and their pincodes (``.pincodes``).

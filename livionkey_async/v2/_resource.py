@@ -105,12 +105,10 @@ class Api:
         try:
             await self.send(Call("DELETE", path, json=json, gone_is_done=True))
         except ValidationError as exc:
-            lowered = exc.message.lower()
-            if not (in_use and exc.status == 400 and is_generic(exc)):
-                raise
-            if not any(words in lowered for words in IN_USE_WORDS):
-                raise
-            raise ContractInUseError(exc.message, status=exc.status) from None
+            says_so = any(words in exc.message.lower() for words in IN_USE_WORDS)
+            if in_use and says_so and exc.status == 400 and is_generic(exc):
+                raise ContractInUseError(exc.message, status=exc.status) from None
+            raise
 
     async def page(
         self,
