@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,8 +68,8 @@ class Outcome:
     automat_id: str
     listing_rights: tuple[str, ...]
     contract: IloqKeyContract
-    pincode: str
-    cancelled: bool
+    pincode: str = attrs.field(repr=False)  # the guest's secret
+    cancelled: bool = False
 
 
 class PreflightFailed(Exception):
@@ -80,12 +81,17 @@ class PreflightFailed(Exception):
         self.report = report
 
 
-async def wait_until_active(client: LivionKeyV2Client, automat_id: str, every: float) -> None:
+async def wait_until_active(
+    client: LivionKeyV2Client,
+    automat_id: str,
+    every: float,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
     """The installer enters the installation pincode on site; then the automat is active."""
     while True:  # polling the service: there is nothing local to wait on
         if (await client.automats.get(automat_id)).lifecycle_state == "active":
             return
-        await asyncio.sleep(every)
+        await sleep(every)
 
 
 async def run(
@@ -97,9 +103,11 @@ async def run(
     nights: int = 2,
     install_poll: float = 5.0,
     install_timeout: float = 3600.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> Outcome:
-    """The whole flow on ``client``; answers what it did."""
-    # -- step 0: the iLOQ credentials preflight -------------------------------------------------
+    """The whole flow on ``client``; answers what it did. ``sleep`` waits between polls of the
+    automat being installed (tests pass one that moves a fake clock on)."""
+    # -- step 1: the iLOQ credentials preflight -------------------------------------------------
     # Check the site's iLOQ API user before anything is created: a missing right found now costs
     # a minute at the desk, found when the automat is connected it costs a site visit. (iLOQ
     # calls the customer code the service code.)
@@ -113,7 +121,7 @@ async def run(
         raise PreflightFailed(report)
     print(f"iLOQ credentials: all {len(report.checks)} checks passed")
 
-    # -- step 1: the site's organization unit, with its iLOQ API user -------------------------
+    # -- step 2: the site's organization unit, with its iLOQ API user -------------------------
     unit = await client.organization_units.create(
         NewOrganizationUnit(
             name=site.name,
@@ -125,7 +133,7 @@ async def run(
     )
     print(f"organization unit {unit.id} ({unit.name}) with its iLOQ API user")
 
-    # -- step 2: install a LivionKey20 there, and wait for the installer ----------------------
+    # -- step 3: install a LivionKey20 there, and wait for the installer ----------------------
     automat = await client.automats.install(
         NewAutomat(
             name=f"{site.name} LivionKey20",
@@ -140,20 +148,22 @@ async def run(
     print(f"automat {automat.id} installed: {automat.lifecycle_state}; the installer enters its")
     print("installation pincode on site (not printed here: it is a secret)")
     async with asyncio.timeout(install_timeout):
-        await wait_until_active(client, automat.id, install_poll)
+        await wait_until_active(client, automat.id, install_poll, sleep)
 
-    # -- step 3: map the listing to iLOQ access rights ----------------------------------------
-    rights = {right.name: right.id async for right in client.iloq.access_rights.iterate()}
+    # -- step 4: map the listing to iLOQ access rights ----------------------------------------
+    # Every right whose name starts like one of the listing's doors (two rights may share a name).
     listing_rights = tuple(
-        right_id
-        for name, right_id in rights.items()
-        if name is not None and any(name.startswith(door) for door in listing_doors)
+        [
+            right.id
+            async for right in client.iloq.access_rights.iterate()
+            if right.name is not None and right.name.startswith(listing_doors)
+        ]
     )
     if not listing_rights:
         raise LookupError(f"no access right named like {listing_doors} in this iLOQ system")
     print(f"listing-101 opens {len(listing_rights)} door(s) with automat {automat.id}")
 
-    # -- step 4: a booking comes in: one iLOQ key from the automat, for its nights -------------
+    # -- step 5: a booking comes in: one iLOQ key from the automat, for its nights -------------
     check_in = check_in or datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=1)
     contract = await client.iloq.contracts.create(
         NewIloqKeyContract(
@@ -171,7 +181,7 @@ async def run(
     (pincode,) = contract.pincodes
     print(f"iLOQ key contract {contract.id}: hand the guest the pincode (your PMS sends it)")
 
-    # -- step 5: the booking is cancelled -------------------------------------------------------
+    # -- step 6: the booking is cancelled -------------------------------------------------------
     await client.iloq.contracts.delete(contract.id)
     print(f"contract {contract.id} cancelled")
     return Outcome(unit.id, automat.id, listing_rights, contract, pincode, cancelled=True)

@@ -1,7 +1,10 @@
 """The ``livionkey-async`` command line: one subcommand per job, dispatched by argparse.
 
-``--api v2`` (or, for the commands that take credentials, ``LIVIONKEY_SERVICE_ACCOUNT_ID`` in the
-environment) selects the API v2 command set of ``livionkey_async.v2._cli``, imported only then.
+``--api v2`` (or, for the commands that take credentials, API v2 credentials and no V1 ones in the
+environment: ``LIVIONKEY_SERVICE_ACCOUNT_ID`` and ``LIVIONKEY_PRIVATE_KEY_FILE``, and neither
+``LIVIONKEY_EMAIL``/``LIVIONKEY_PASSWORD`` nor ``--email``/``--password``) selects the API v2
+command set of ``livionkey_async.v2._cli``, imported only then. A choice the environment made is
+said on stderr.
 """
 
 from __future__ import annotations
@@ -68,7 +71,8 @@ def build_parser(
 
 
 # Commands only API v2 has (chosen without --api), and the ones that take credentials (v2 when
-# LIVIONKEY_SERVICE_ACCOUNT_ID is set and --api is not given). sim and demo stay V1 by default.
+# only API v2 credentials are in the environment and --api is not given). sim and demo stay V1
+# by default.
 # V2_TWINS: the V1 commands with an API v2 twin, the ones that take --api.
 V2_ONLY_COMMANDS = frozenset({"automats", "access-rights"})
 CREDENTIAL_COMMANDS = frozenset({"contracts", "contract", "bulk"})
@@ -86,8 +90,26 @@ def _api(argv: Sequence[str]) -> str:
     if known.command in V2_ONLY_COMMANDS:
         return "v2"
     if known.command in CREDENTIAL_COMMANDS and os.environ.get("LIVIONKEY_SERVICE_ACCOUNT_ID"):
+        v1 = [name for name in _V1_CREDENTIALS if os.environ.get(name)]
+        v1 += [flag for flag in ("--email", "--password") if _given(argv, flag)]
+        if v1 or not os.environ.get("LIVIONKEY_PRIVATE_KEY_FILE"):
+            why = f"{' and '.join(v1)} given" if v1 else "LIVIONKEY_PRIVATE_KEY_FILE is not set"
+            print(f"livionkey-async: using API V1 ({why}; --api v2 for API v2)", file=sys.stderr)
+            return "v1"
+        print(
+            "livionkey-async: using API v2 (LIVIONKEY_SERVICE_ACCOUNT_ID and "
+            "LIVIONKEY_PRIVATE_KEY_FILE are set; --api v1 for V1)",
+            file=sys.stderr,
+        )
         return "v2"
     return "v1"
+
+
+_V1_CREDENTIALS = ("LIVIONKEY_EMAIL", "LIVIONKEY_PASSWORD")
+
+
+def _given(argv: Sequence[str], flag: str) -> bool:
+    return any(arg == flag or arg.startswith(f"{flag}=") for arg in argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

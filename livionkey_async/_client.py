@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Self
 
 import aiohttp
+import attrs
 from yarl import URL
 
 from ._assumptions import DEFAULT_BASE_URL
@@ -25,16 +26,23 @@ from ._bulk import Bulk
 from ._contracts import Contracts
 from ._convert import structure
 from ._devices import Devices
-from ._errors import AuthenticationError, LoginError, ValidationError
+from ._errors import AuthenticationError, LoginError, ValidationError, error_from_response
 from ._keypad import Keypad
 from ._keys import Keys
 from ._models import LoginResult
 from ._pacing import Pacer
 from ._retry_budget import RetryBudget
 from ._stats import ClientStats, Counters, RequestEvent
-from ._transport import Call, Transport
+from ._transport import Call, ErrorMapper, Transport
 
-__all__ = ["LivionKeyClient", "check_options", "checked_base_url", "stats_snapshot"]
+__all__ = [
+    "LivionKeyClient",
+    "Pipeline",
+    "build_pipeline",
+    "check_options",
+    "checked_base_url",
+    "stats_snapshot",
+]
 
 
 def checked_base_url(base_url: str, allow_insecure: bool) -> URL:
@@ -70,6 +78,68 @@ def check_options(
         raise ValidationError("timeout must be positive")
     if max_attempts < 1 or max_throttled_attempts < 1:
         raise ValidationError("max_attempts and max_throttled_attempts must be at least 1")
+
+
+@attrs.frozen
+class Pipeline:
+    """The request path of one client: its counters, its pacer and the transport over both."""
+
+    counters: Counters
+    pacer: Pacer
+    transport: Transport
+
+
+def build_pipeline(
+    *,
+    base_url: str,
+    allow_insecure: bool,
+    rate_limit: float | None,
+    rate_hint: float | None,
+    max_connections: int,
+    timeout: float,
+    max_wait: float,
+    max_attempts: int,
+    max_throttled_attempts: int,
+    session: aiohttp.ClientSession | None,
+    trace_configs: Sequence[aiohttp.TraceConfig],
+    on_request: Callable[[RequestEvent], None] | None,
+    sleep: Callable[[float], Awaitable[None]],
+    clock: Callable[[], float],
+    wall_clock: Callable[[], float],
+    error_mapper: ErrorMapper = error_from_response,
+) -> Pipeline:
+    """The pipeline options every client takes (V1's and API v2's), checked and wired in one
+    place; the client sets the transport's ``auth`` and ``secrets``."""
+    check_options(
+        rate_limit=rate_limit,
+        rate_hint=rate_hint,
+        max_connections=max_connections,
+        timeout=timeout,
+        max_attempts=max_attempts,
+        max_throttled_attempts=max_throttled_attempts,
+    )
+    counters = Counters()
+    pacer = Pacer(
+        rate_limit=rate_limit, rate_hint=rate_hint, max_wait=max_wait, clock=clock, sleep=sleep
+    )
+    transport = Transport(
+        base_url=checked_base_url(base_url, allow_insecure),
+        pacer=pacer,
+        budget=RetryBudget(),
+        counters=counters,
+        timeout=timeout,
+        max_connections=max_connections,
+        max_attempts=max_attempts,
+        max_throttled_attempts=max_throttled_attempts,
+        session=session,
+        trace_configs=trace_configs,
+        on_request=on_request,
+        sleep=sleep,
+        clock=clock,
+        wall_clock=wall_clock,
+        error_mapper=error_mapper,
+    )
+    return Pipeline(counters, pacer, transport)
 
 
 def stats_snapshot(counters: Counters, pacer: Pacer) -> ClientStats:
@@ -138,28 +208,17 @@ class LivionKeyClient:
     ) -> None:
         if not email or not password:
             raise ValidationError("email and password are required")
-        check_options(
+        self._email = email
+        self.__password = password
+        self._sleep = sleep
+        pipeline = build_pipeline(
+            base_url=base_url,
+            allow_insecure=allow_insecure,
             rate_limit=rate_limit,
             rate_hint=rate_hint,
             max_connections=max_connections,
             timeout=timeout,
-            max_attempts=max_attempts,
-            max_throttled_attempts=max_throttled_attempts,
-        )
-        self._email = email
-        self.__password = password
-        self._sleep = sleep
-        self._counters = Counters()
-        self._pacer = Pacer(
-            rate_limit=rate_limit, rate_hint=rate_hint, max_wait=max_wait, clock=clock, sleep=sleep
-        )
-        self._transport = Transport(
-            base_url=checked_base_url(base_url, allow_insecure),
-            pacer=self._pacer,
-            budget=RetryBudget(),
-            counters=self._counters,
-            timeout=timeout,
-            max_connections=max_connections,
+            max_wait=max_wait,
             max_attempts=max_attempts,
             max_throttled_attempts=max_throttled_attempts,
             session=session,
@@ -169,6 +228,8 @@ class LivionKeyClient:
             clock=clock,
             wall_clock=wall_clock,
         )
+        self._counters, self._pacer = pipeline.counters, pipeline.pacer
+        self._transport = pipeline.transport
         self._auth = TokenHolder(
             self._login, refresh_margin=refresh_margin, clock=clock, wall_clock=wall_clock
         )

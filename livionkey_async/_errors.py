@@ -242,12 +242,15 @@ _MESSAGES: tuple[tuple[str, type[LivionKeyError]], ...] = (
 )
 _REQUIRED = re.compile(r"^\w+ is required")
 
-# Anything that looks like a bearer token, a JWT, or a password/pincode field in echoed JSON.
+# Anything that looks like a bearer token, a JWT, a PEM private key, or a secret field in echoed
+# JSON (a password, token, pincode or pincodes, key code, backup codes, private key).
 _SECRETISH = re.compile(
     r"(bearer\s+)\S+"
     r"|eyJ[\w-]+\.[\w-]+\.[\w-]*"
-    r'|("(?:password|token|pincode|keyCode|backupCodes?)"\s*:\s*)("[^"]*"|\[[^\]]*\])',
-    re.IGNORECASE,
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
+    r'|("(?:password|token|(?:installation)?pincodes?|keyCode|backupCodes?|privateKey)"\s*:\s*)'
+    r'("[^"]*"|\[[^\]]*\])',
+    re.IGNORECASE | re.DOTALL,
 )
 
 
@@ -266,7 +269,8 @@ def redact(text: str, known: Iterable[str] = ()) -> str:
 
 
 def message_of(body: str, known: Iterable[str] = ()) -> str:
-    """The human message in an error body: JSON ``{"message": ...}`` or the plain text itself."""
+    """The human message in an error body: JSON ``{"message": ...}`` (a string, or a list of
+    them), ``{"error": ...}``, a JSON string, or the plain text itself; secrets redacted."""
     known = tuple(known)
     text = body.strip()
     if text.startswith("{"):
@@ -276,8 +280,11 @@ def message_of(body: str, known: Iterable[str] = ()) -> str:
             return redact(text, known)
         if isinstance(data, Mapping):
             for field in ("message", "error"):
-                if isinstance(data.get(field), str):
-                    return redact(data[field], known)
+                found = data.get(field)
+                if isinstance(found, list) and found and all(isinstance(m, str) for m in found):
+                    found = "; ".join(found)  # a validation failure's list (API v2)
+                if isinstance(found, str):
+                    return redact(found, known)
     if text.startswith('"') and text.endswith('"'):
         try:
             decoded = json.loads(text)

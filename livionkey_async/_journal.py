@@ -119,6 +119,10 @@ class Journal:
         """The journal entry of ``key`` when an earlier run finished it successfully."""
         return self._done.get(key)
 
+    def object_ids(self) -> set[str]:
+        """The object ids every item an earlier run finished successfully produced."""
+        return {str(entry["id"]) for entry in self._done.values() if entry.get("id") is not None}
+
     def unsettled(self, key: str) -> bool:
         """Whether an earlier run left ``key``'s create unknown (it may exist on the server)."""
         return key in self._unknown

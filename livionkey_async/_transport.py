@@ -106,7 +106,8 @@ class Call:
     a plain-text acknowledgement (``Key updated``), not data: the body must be empty, JSON (which
     the call returns, for the callers that can use it), or text holding one of these phrases.
     ``messages``: what a message means on this endpoint when it differs from the general table
-    (lower-case prefixes).
+    (lower-case prefixes). ``secrets``: what this request carries that must never be shown (a
+    pincode, a password), scrubbed from its errors with the client's own secrets.
     """
 
     method: str
@@ -120,6 +121,7 @@ class Call:
     own_throttle: bool = False
     ack: tuple[str, ...] = ()
     messages: Mapping[str, type[LivionKeyError]] | None = None
+    secrets: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -203,6 +205,10 @@ class Transport:
         self._wall_clock = wall_clock
         self._backoff = wait_random_exponential(multiplier=0.25, max=10.0)
         self._error_mapper = error_mapper
+
+    def _secrets(self, call: Call) -> tuple[str, ...]:
+        """What to scrub from ``call``'s errors: the client's secrets and the call's own."""
+        return (*self.secrets(), *call.secrets)
 
     # -- session lifecycle ---------------------------------------------------------------------
 
@@ -334,7 +340,7 @@ class Transport:
                 answer = await self._exchange(call, wire, credential, number)
                 if answer.status == 401:
                     self.counters.unauthorized += 1
-                    message = message_of(_text(answer.body), self.secrets())
+                    message = message_of(_text(answer.body), self._secrets(call))
                     raise AuthenticationError(message, status=401)
         return self._interpret(call, answer)
 
@@ -355,7 +361,7 @@ class Transport:
         if answer.status >= 500 and not call.idempotent:
             raise AmbiguousOutcomeError(
                 f"{call.method} {call.path} answered {answer.status} "
-                f"({message_of(text, self.secrets())}): "
+                f"({message_of(text, self._secrets(call))}): "
                 "it may or may not have been applied",
                 method=call.method,
                 path=call.path,
@@ -367,7 +373,7 @@ class Transport:
             answer.status,
             text,
             retry_after=answer.hint.retry_after,
-            known=self.secrets(),
+            known=self._secrets(call),
             overrides=call.messages,
         )
 
@@ -375,13 +381,13 @@ class Transport:
         """A success that answers an acknowledgement: nothing, JSON (returned as it is, for the
         callers that can use it), or the documented text (``None``)."""
         if isinstance(data, Mapping) and data.get("success") is False:
-            raise error_from_response(400, json.dumps(data), known=self.secrets())
+            raise error_from_response(400, json.dumps(data), known=self._secrets(call))
         if not isinstance(data, str):
             return data
         text = data.strip().casefold()
         if not text.startswith("<") and any(phrase in text for phrase in call.ack):
             return None
-        shown = message_of(data, self.secrets())
+        shown = message_of(data, self._secrets(call))
         raise ResponseFormatError(
             f"{call.method} {call.path} answered success with an unexpected body: "
             f"{shown[:80]!r} (expected {' / '.join(repr(p) for p in call.ack)})"

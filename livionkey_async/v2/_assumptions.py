@@ -9,8 +9,11 @@ the real service says otherwise there is one line to change.
 from __future__ import annotations
 
 __all__ = [
+    "CONTRACT_GROUPS",
     "DEFAULT_BASE_URL",
+    "DEFAULT_LANGUAGE",
     "DEFAULT_PAGE_LIMIT",
+    "IN_USE_WORDS",
     "MAX_PAGE_LIMIT",
     "TIMESTAMP_TOLERANCE",
 ]
@@ -39,12 +42,32 @@ DEFAULT_BASE_URL = "https://api.livionkey.com/v2"
 TIMESTAMP_TOLERANCE = 300.0
 
 # -- pagination ------------------------------------------------------------------------------------
-# Documented: ``after`` and ``limit`` (default 20, at most 100) in; ``{after, limit, hasNext,
-# data}`` out. Assumed: ``after`` is an opaque cursor, and the answer's ``after`` is the one that
-# asks for the next page. The access-rights answer carries no ``hasNext``: there a page has a
-# successor when it was full and named an ``after``.
+# Documented: ``after`` ("Number of items to skip") and ``limit`` (default 20, at most 100) in;
+# ``{after, limit, hasNext, data}`` out. Not said: what the answer's ``after`` is. Assumed
+# (``_resource.Api.iterate``): an answer's ``after`` that moves past the one sent asks for the
+# next page; when the cursor is a number and the answer's ``after`` is missing or does not move
+# on (a server that echoes the ``after`` it was sent), the next page skips ``after + len(data)``
+# items; a cursor that is not a number is followed as it is, and never asked for twice. A page
+# with a successor: ``hasNext`` true, or, where the answer has no ``hasNext`` (the access
+# rights, or a server that leaves it out), a full page.
 DEFAULT_PAGE_LIMIT = 20
 MAX_PAGE_LIMIT = 100
+
+# -- listing key contracts by time -----------------------------------------------------------------
+# Documented: ``ongoing``, ``ended`` and ``future`` flags on ``GET /iloq/keycontracts``. Not said:
+# whether two flags together mean "either" or "both". Assumed nothing: the client sends at most one
+# flag per request, one listing per group asked for, merged by contract id
+# (``_iloq.IloqContracts.iterate``), in the order time moves contracts through them, so one that
+# moves on while it is listed is still seen.
+CONTRACT_GROUPS = ("future", "ongoing", "ended")
+
+# -- contacts --------------------------------------------------------------------------------------
+# Documented: a contact's ``language`` "Defaults to \"en\" if not provided". Reconciling an iLOQ
+# create (``_reconcile``) assumes the server answers every field of a contact and a contract as it
+# was sent, and compares what the server fills in for a field left out (the send flags,
+# notifications, iLOQ person, the automat a group handover picked, ``numberOfKeys``, ``keyIds``, a
+# return contract's ``start``, the pincodes) only when the caller gave it.
+DEFAULT_LANGUAGE = "en"
 
 # -- errors ----------------------------------------------------------------------------------------
 # Assumed: error bodies are NestJS's ``{"statusCode", "message", "error"}``, ``message`` a string
@@ -55,9 +78,12 @@ MAX_PAGE_LIMIT = 100
 # ``POST /mechanical/keys`` a taken key id (documented), on ``POST /mechanical/keycontracts`` a
 # taken contract id (assumed: the generated operation of mechanical contracts was overwritten by
 # the mechanical keys' one of the same name, so its answers are not in ``api.ts``). A 400 on
-# deleting a contract is its documented restriction (a key fetched and not returned): the id is
-# checked before sending and the request has no body, so nothing else is left to refuse.
-#
+# deleting a contract is documented only as "Bad Request", with the restriction (a key fetched and
+# not returned) in the operation's description: assumed, a 400 whose message says the contract
+# cannot be deleted (any of ``IN_USE_WORDS``, lower-cased) is that restriction
+# (``ContractInUseError``); any other 400 stays a ``ValidationError`` (a malformed id, say).
+IN_USE_WORDS = ("cannot be deleted", "can not be deleted", "cannot delete", "can't be deleted")
+
 # Assumed (mechanical key contracts): the list takes ``after`` and ``limit`` like every other
 # list; its other filters were lost with the overwritten operation.
 #

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 from .._transport import Call
 from ._assumptions import MAX_PAGE_LIMIT
-from ._convert import structure, unstructure
+from ._convert import unstructure
 from ._models import Automat, AutomatUpdate, NewAutomat, Page, PincodeSent
 from ._resource import Api, segment
 from ._validation import (
@@ -45,20 +45,20 @@ class Automats:
         """Change an automat's name, label, groups, time zone or location; answers it."""
         check_id("id", id)
         validate_automat_update(update)
-        data = await self._api.send(
-            Call("PATCH", f"automats/{segment(id)}", json=unstructure(update))
+        return await self._api.read(
+            Call("PATCH", f"automats/{segment(id)}", json=unstructure(update)),
+            Automat,
         )
-        return structure(data, Automat)
 
     async def install(self, automat: NewAutomat) -> Automat:
         """Install a new automat (``product`` key20 or key30). It answers ``waitingForInstall``
         with the ``installation_pincode`` the installer enters on site. Never resent once it may
         have reached the server (``AmbiguousOutcomeError``): list the automats to see."""
         validate_new_automat(automat)
-        data = await self._api.send(
-            Call("POST", "automats/install", json=unstructure(automat), idempotent=False)
+        return await self._api.read(
+            Call("POST", "automats/install", json=unstructure(automat), idempotent=False),
+            Automat,
         )
-        return structure(data, Automat)
 
     async def uninstall(self, id: str) -> None:
         """Deactivate an automat (its lifecycle state)."""
@@ -68,10 +68,10 @@ class Automats:
     async def replace(self, id: str) -> Automat:
         """Replace an automat's hardware (a new ``hw_id``); answers the automat."""
         check_id("id", id)
-        data = await self._api.send(
-            Call("POST", f"automats/{segment(id)}/replace", idempotent=False)
+        return await self._api.read(
+            Call("POST", f"automats/{segment(id)}/replace", idempotent=False),
+            Automat,
         )
-        return structure(data, Automat)
 
     async def send_pincode(
         self, id: str, pincode: str, *, proximity_check: bool = False
@@ -85,15 +85,26 @@ class Automats:
         body: dict[str, object] = {"pincode": pincode}
         if proximity_check:
             body["proximityCheck"] = True
-        data = await self._api.send(
-            Call("POST", f"automats/{segment(id)}/sendPincode", json=body, idempotent=False)
+        return await self._api.read(
+            Call(
+                "POST",
+                f"automats/{segment(id)}/sendPincode",
+                json=body,
+                idempotent=False,
+                secrets=(pincode,),
+            ),
+            PincodeSent,
         )
-        return structure(data, PincodeSent)
 
     async def cancel_send_pincode(self, id: str, pincode: str) -> None:
         """Cancel a pincode sent with ``proximity_check`` (or any proximity check under way)."""
         check_id("id", id)
         check_pincode("pincode", pincode)
         await self._api.send(
-            Call("POST", f"automats/{segment(id)}/cancelSendPincode", json={"pincode": pincode})
+            Call(
+                "POST",
+                f"automats/{segment(id)}/cancelSendPincode",
+                json={"pincode": pincode},
+                secrets=(pincode,),
+            )
         )

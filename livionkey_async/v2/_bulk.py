@@ -9,30 +9,38 @@ what each job is:
   the id stops a late copy; a rerun's "already exists" for the same contract is a success.
 - **iLOQ contracts** carry nothing of yours: a create whose outcome is unknown is never sent
   again. The job lists the contracts there were when it started; afterwards, a new contract
-  that matches everything the spec asked (and no other item of the job took) is that create's.
-  None found: the item fails as unknown, and the journal remembers it, so a rerun looks for it
-  (among every contract now) before creating it. Two identical specs in one batch are refused,
-  since nobody could tell their contracts apart.
+  that matches everything the spec asked (``_reconcile``) and that no other item of the job owns
+  is that create's. An item owns the contract its create answered, the one its look-up settled
+  on, and, on a rerun, the one the journal recorded for it. None found (or the look-up failed):
+  the item fails as unknown, and the journal remembers it, so a rerun looks for it (among every
+  contract now) before creating it. Two specs of one batch that one contract could match both
+  are refused, since nobody could tell their contracts apart.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from .._bulk import DEFAULT_CONCURRENCY, BulkReport, BulkRunner, Job, ProgressHook
 from .._errors import AmbiguousOutcomeError, DuplicateContractError, NotFoundError, ValidationError
 from .._exactly_once import ExactlyOnce
 from .._fanout import ItemResult, Outcome, Settled, Source
+from .._journal import Journal
 from ._models import (
     IloqKeyContract,
     MechanicalKeyContract,
     NewIloqKeyContract,
     NewMechanicalKeyContract,
 )
-from ._reconcile import iloq_contract_matches, iloq_fingerprint, mechanical_contract_matches
+from ._reconcile import (
+    AlikeSpecs,
+    iloq_contract_matches,
+    iloq_fingerprint,
+    mechanical_contract_matches,
+)
 from ._validation import check_id, validate_new_iloq_contract, validate_new_mechanical_contract
 
 if TYPE_CHECKING:
@@ -42,12 +50,13 @@ __all__ = ["V2Bulk"]
 
 
 class _IloqClaims:
-    """Which iLOQ contracts one job may call its own: new since it started, not yet claimed."""
+    """Which iLOQ contracts one job may call its own: new since it started, and owned by no item
+    yet (``owned``: the ids an earlier run's journal gives to its items)."""
 
-    def __init__(self, client: LivionKeyV2Client) -> None:
+    def __init__(self, client: LivionKeyV2Client, owned: set[str]) -> None:
         self._client = client
         self._before: set[str] | None = None
-        self._claimed: set[str] = set()
+        self._claimed = set(owned)
         self._snapshot = asyncio.Lock()
 
     async def take_snapshot(self) -> None:
@@ -107,25 +116,27 @@ class V2Bulk(BulkRunner):
 
     # -- iLOQ ----------------------------------------------------------------------------------
 
-    def _iloq_job(self, check_batch: bool) -> Job[NewIloqKeyContract, IloqKeyContract]:
+    def _iloq_job(
+        self, check_batch: bool, journal: str | os.PathLike[str] | None
+    ) -> Job[NewIloqKeyContract, IloqKeyContract]:
         client = self._client
-        claims = _IloqClaims(client)
-        seen: set[str] = set()
+        claims = _IloqClaims(client, Journal(journal).object_ids() if journal else set())
+        alike = AlikeSpecs()
 
         async def check(spec: NewIloqKeyContract) -> None:
             validate_new_iloq_contract(spec)
-            if check_batch:
-                fingerprint = iloq_fingerprint(spec)
-                if fingerprint in seen:
-                    raise ValidationError(
-                        "an identical iLOQ contract appears earlier in this batch: after an "
-                        "unknown outcome nobody could tell the two apart"
-                    )
-                seen.add(fingerprint)
+            if check_batch and not alike.add(spec):
+                raise ValidationError(
+                    "an iLOQ contract identical in everything both give appears earlier in this "
+                    "batch: after an unknown outcome nobody could tell the two apart"
+                )
             await claims.take_snapshot()
 
+        async def create_and_claim(spec: NewIloqKeyContract) -> IloqKeyContract:
+            return claims.claim(await client.iloq.contracts.create(spec))
+
         create = ExactlyOnce(
-            create=client.iloq.contracts.create,
+            create=create_and_claim,
             lookup=claims.find_new,
             matches=iloq_contract_matches,
             result_of=lambda found: found,
@@ -174,10 +185,11 @@ class V2Bulk(BulkRunner):
         A create whose answer was lost is settled by finding the one new contract that matches
         it (``reconciled``); when there is none, the item fails with ``AmbiguousOutcomeError``
         and is not sent again, and a rerun with the same ``journal`` looks for it before creating
-        it. ``check_batch=False`` lets identical specs through (and their creates can then
-        not be told apart). ``report``: a ``BulkReport`` to fill, yours even when cancelled.
+        it. ``check_batch=False`` lets through specs one contract could match (and their
+        creates can then not be told apart). ``report``: a ``BulkReport`` to fill, yours even
+        when cancelled.
         """
-        job = self._iloq_job(check_batch)
+        job = self._iloq_job(check_batch, journal)
         return await self._report(job, specs, concurrency, on_progress, journal, report)
 
     def stream_create_iloq_contracts(
@@ -190,7 +202,7 @@ class V2Bulk(BulkRunner):
         check_batch: bool = True,
     ) -> AsyncIterator[ItemResult[NewIloqKeyContract, IloqKeyContract]]:
         """Like ``create_iloq_contracts``, but yields each item's result as it finishes."""
-        job = self._iloq_job(check_batch)
+        job = self._iloq_job(check_batch, journal)
         return self._stream(job, specs, concurrency, on_progress, journal)
 
     # -- mechanical ----------------------------------------------------------------------------
@@ -259,19 +271,13 @@ class V2Bulk(BulkRunner):
 
     # -- cancelling ----------------------------------------------------------------------------
 
-    def _delete_job(self, kind: str) -> Job[str, None]:
-        contracts = self._client.iloq.contracts if kind == "iloq" else None
-        mechanical = self._client.mechanical.contracts
-
+    def _delete_job(self, kind: str, delete: Callable[[str], Awaitable[None]]) -> Job[str, None]:
         async def check(contract_id: str) -> None:
             check_id("id", contract_id)
 
         async def work(contract_id: str) -> Settled[None] | None:
             try:
-                if contracts is not None:
-                    await contracts.delete(contract_id)
-                else:
-                    await mechanical.delete(contract_id)
+                await delete(contract_id)
             except NotFoundError:  # already gone (an earlier run, someone else): deleted
                 return Settled(None, outcome=Outcome.SUCCEEDED)
             return None
@@ -289,7 +295,7 @@ class V2Bulk(BulkRunner):
     ) -> BulkReport[str, None]:
         """Cancel iLOQ contracts by id (one already gone counts as cancelled; one whose key is
         out fails with ``ContractInUseError``)."""
-        job = self._delete_job("iloq")
+        job = self._delete_job("iloq", self._client.iloq.contracts.delete)
         return await self._report(job, ids, concurrency, on_progress, journal, report)
 
     async def delete_mechanical_contracts(
@@ -302,5 +308,5 @@ class V2Bulk(BulkRunner):
         report: BulkReport[str, None] | None = None,
     ) -> BulkReport[str, None]:
         """Cancel mechanical contracts by id, as ``delete_iloq_contracts``."""
-        job = self._delete_job("mechanical")
+        job = self._delete_job("mechanical", self._client.mechanical.contracts.delete)
         return await self._report(job, ids, concurrency, on_progress, journal, report)

@@ -46,6 +46,7 @@ from ._models import (
     NewMechanicalKeyContract,
 )
 from ._spec_files import (
+    CONTRACT_TYPES,
     ILOQ_COLUMNS,
     MECHANICAL_COLUMNS,
     read_iloq_specs,
@@ -60,11 +61,6 @@ SECRETS = frozenset(
     {"pincode", "pincodes", "installation_pincode", "private_key", "password", "iloq_api_user"}
 )
 _KINDS = ("iloq", "mechanical")
-_TYPES = {
-    "default": ContractType.DEFAULT,
-    "fetch": ContractType.FETCH,
-    "return": ContractType.RETURN,
-}
 
 
 def _add_connection(parser: argparse.ArgumentParser) -> None:
@@ -211,7 +207,8 @@ async def _contracts(client: LivionKeyV2Client, args: argparse.Namespace) -> int
 
 
 def _iloq_row(c: IloqKeyContract) -> tuple[object, ...]:
-    kind = c.contract_type.name.lower() if c.contract_type is not None else ""
+    code = c.contract_type
+    kind = code.name.lower() if isinstance(code, ContractType) else str(code or "")
     name = c.contact.name if c.contact else ""
     return (c.id, kind, c.key_automat_id or c.group_id, len(c.keys), *_window(c), name)
 
@@ -243,7 +240,9 @@ def _add_contract(parser: argparse.ArgumentParser) -> None:
     create = actions.add_parser("create", help="create one iLOQ or mechanical key contract")
     _add_connection(create)
     create.add_argument("--kind", choices=_KINDS, default="iloq")
-    create.add_argument("--type", choices=sorted(_TYPES), default="default", help="iLOQ only")
+    create.add_argument(
+        "--type", choices=sorted(CONTRACT_TYPES), default="default", help="iLOQ only"
+    )
     create.add_argument("--access-right", action="append", default=[], help="iLOQ; repeatable")
     create.add_argument("--automat", help="iLOQ: the automat the keys come from")
     create.add_argument("--group", help="iLOQ: a group of automats instead")
@@ -299,7 +298,7 @@ async def _contract(client: LivionKeyV2Client, args: argparse.Namespace) -> int:
     if iloq:
         made: IloqKeyContract | MechanicalKeyContract = await client.iloq.contracts.create(
             NewIloqKeyContract(
-                contract_type=_TYPES[args.type],
+                contract_type=CONTRACT_TYPES[args.type],
                 access_right_ids=args.access_right,
                 key_automat_id=args.automat,
                 group_id=args.group,

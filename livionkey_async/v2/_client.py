@@ -16,11 +16,8 @@ from typing import TYPE_CHECKING, Self
 import aiohttp
 from yarl import URL
 
-from .._client import check_options, checked_base_url, stats_snapshot
-from .._pacing import Pacer
-from .._retry_budget import RetryBudget
-from .._stats import ClientStats, Counters, RequestEvent
-from .._transport import Transport
+from .._client import build_pipeline, stats_snapshot
+from .._stats import ClientStats, RequestEvent
 from ._assumptions import DEFAULT_BASE_URL
 from ._automats import Automats
 from ._bulk import V2Bulk
@@ -71,29 +68,14 @@ class LivionKeyV2Client:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        check_options(
+        pipeline = build_pipeline(
+            base_url=base_url,
+            allow_insecure=allow_insecure,
             rate_limit=rate_limit,
             rate_hint=rate_hint,
             max_connections=max_connections,
             timeout=timeout,
-            max_attempts=max_attempts,
-            max_throttled_attempts=max_throttled_attempts,
-        )
-        signer = ServiceAccountSigner(
-            service_account_id, private_key, password=private_key_password, wall_clock=wall_clock
-        )
-        self._sleep = sleep
-        self._counters = Counters()
-        self._pacer = Pacer(
-            rate_limit=rate_limit, rate_hint=rate_hint, max_wait=max_wait, clock=clock, sleep=sleep
-        )
-        self._transport = Transport(
-            base_url=checked_base_url(base_url, allow_insecure),
-            pacer=self._pacer,
-            budget=RetryBudget(),
-            counters=self._counters,
-            timeout=timeout,
-            max_connections=max_connections,
+            max_wait=max_wait,
             max_attempts=max_attempts,
             max_throttled_attempts=max_throttled_attempts,
             session=session,
@@ -104,8 +86,21 @@ class LivionKeyV2Client:
             wall_clock=wall_clock,
             error_mapper=error_from_v2,
         )
+        signer = ServiceAccountSigner(
+            service_account_id,
+            private_key,
+            password=private_key_password,
+            wall_clock=wall_clock,
+            remember=max(64, 4 * max_connections),
+        )
+        self._sleep = sleep
+        self._counters, self._pacer = pipeline.counters, pipeline.pacer
+        self._transport = pipeline.transport
         self._transport.auth = signer
         self._signer = signer
+        # An echoed signature is scrubbed from errors as V1's token is; a call's own secrets
+        # (pincodes, a password) ride on the call (``Call.secrets``).
+        self._transport.secrets = signer.secrets
         api = Api(self._transport)
         self.service_account_id = signer.account_id
         self.automats = Automats(api)

@@ -4,7 +4,8 @@ A copy of ``livionkey_async._convert.converter`` keeps every tolerant reader of 
 as ISO-8601 or epoch, booleans and integers sent as strings, a ``null`` string list as empty) and
 adds, for the v2 models only: camelCase names; a field left at a ``None`` or empty default is not
 sent, while any other default (a contract type, ``away``) always is; a ``null`` list of objects
-read as empty; the numeric codes as enums, read from a number or a digit string; user
+read as empty; the numeric codes as enums, read from a number or a digit string (in an answer,
+typed ``Code | int | None``: an unknown code stays an ``int``, an empty one is ``None``); user
 verification sent as the string the API wants; a new contract key's storage nested the way the
 API nests it. Pure, no I/O.
 """
@@ -12,6 +13,7 @@ API nests it. Pure, no I/O.
 from __future__ import annotations
 
 import enum
+import types
 import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -56,12 +58,46 @@ def _is_tuple_of_models(cls: Any) -> bool:
     )
 
 
-def _structure_code(value: object, cls: type[enum.IntEnum]) -> enum.IntEnum:
-    if isinstance(value, str) and value.strip().isdigit():
+_CODES: tuple[type[enum.IntEnum], ...] = (
+    ContractType,
+    GroupType,
+    UserVerification,
+    OrganizationUnitType,
+    StorageKind,
+)
+
+
+def _code_number(value: object, name: str) -> int:
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"not a {cls.__name__} code")
-    return cls(value)
+        raise ValueError(f"not a {name} code")
+    return value
+
+
+def _structure_code(value: object, cls: type[enum.IntEnum]) -> enum.IntEnum:
+    return cls(_code_number(value, cls.__name__))
+
+
+def _known_code(union: Any) -> type[enum.IntEnum] | None:
+    """The code enum of an answer's ``Code | int | None`` field, else ``None``."""
+    args = typing.get_args(union)
+    if typing.get_origin(union) not in (typing.Union, types.UnionType) or int not in args:
+        return None
+    return next((arg for arg in args if arg in _CODES), None)
+
+
+def _structure_code_or_int(value: object, union: Any) -> enum.IntEnum | int | None:
+    """A code as the server sends it: known, the enum; unknown, the ``int``; empty, ``None``."""
+    if value is None or value == "":
+        return None
+    cls = _known_code(union)
+    assert cls is not None
+    number = _code_number(value, cls.__name__)
+    try:
+        return cls(number)
+    except ValueError:
+        return number
 
 
 def _omitted_when_unset(field: attrs.Attribute[Any]) -> bool:
@@ -107,8 +143,9 @@ def _make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook_factory(_is_v2_model, unstructure_factory)
     conv.register_structure_hook_func(_is_tuple_of_models, structure_models)
     # Per class: the core's hook for int would otherwise take these int subclasses.
-    for code in (ContractType, GroupType, UserVerification, OrganizationUnitType, StorageKind):
+    for code in _CODES:
         conv.register_structure_hook(code, _structure_code)
+    conv.register_structure_hook_func(lambda t: _known_code(t) is not None, _structure_code_or_int)
     conv.register_unstructure_hook(UserVerification, lambda code: str(int(code)))
     conv.register_unstructure_hook(NewContractKey, _unstructure_new_contract_key)
     return conv

@@ -15,7 +15,6 @@ added to the tree for what only v2 says::
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 
 from .._errors import (
@@ -28,7 +27,7 @@ from .._errors import (
     RateLimitedError,
     ServerError,
     ValidationError,
-    redact,
+    message_of,
 )
 
 __all__ = [
@@ -36,7 +35,6 @@ __all__ = [
     "NoKeysAvailableError",
     "error_from_v2",
     "is_generic",
-    "v2_message",
 ]
 
 
@@ -59,27 +57,6 @@ _BY_STATUS: Mapping[int, type[LivionKeyError]] = {
 }
 
 
-def v2_message(body: str, known: Iterable[str] = ()) -> str:
-    """The human message of a v2 error body, secrets redacted."""
-    text = body.strip()
-    message = text
-    try:
-        data = json.loads(text) if text.startswith(("{", '"')) else None
-    except ValueError:
-        data = None
-    if isinstance(data, str):
-        message = data
-    elif isinstance(data, Mapping):
-        found = data.get("message")
-        if isinstance(found, list) and found and all(isinstance(m, str) for m in found):
-            message = "; ".join(found)
-        elif isinstance(found, str) and found:
-            message = found
-        elif isinstance(data.get("error"), str):
-            message = data["error"]
-    return redact(message, tuple(known)) or "(no message)"
-
-
 def error_from_v2(
     status: int,
     body: str,
@@ -90,7 +67,7 @@ def error_from_v2(
 ) -> LivionKeyError:
     """Map one non-2xx v2 answer to the typed error (the transport's ``error_mapper``).
     ``overrides``: what a message (a lower-case prefix) means on this call, checked first."""
-    message = v2_message(body, known)
+    message = message_of(body, known)
     if overrides and status < 500:
         lowered = message.lower()
         for prefix, cls in overrides.items():

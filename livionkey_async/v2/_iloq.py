@@ -11,11 +11,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator
 
-from .._errors import ContractOverlapError
+from .._errors import ContractOverlapError, ValidationError
 from .._transport import Call
-from ._assumptions import MAX_PAGE_LIMIT
-from ._convert import structure, unstructure
-from ._errors import ContractInUseError, NoKeysAvailableError
+from ._assumptions import CONTRACT_GROUPS, MAX_PAGE_LIMIT
+from ._convert import unstructure
+from ._errors import NoKeysAvailableError
 from ._models import (
     IloqAccessRight,
     IloqContractUpdate,
@@ -85,13 +85,20 @@ class IloqContracts:
         ended: bool | None = None,
         future: bool | None = None,
     ) -> Page[IloqKeyContract]:
-        """One page of contracts, optionally only the ongoing, ended and/or future ones."""
-        params = {"ongoing": ongoing, "ended": ended, "future": future}
+        """One page of contracts: every one, or only the ongoing, the ended or the future ones
+        (one group per page; ``iterate`` merges several)."""
+        groups = _groups(ongoing=ongoing, ended=ended, future=future)
+        if groups is not None and len(groups) > 1:
+            raise ValidationError(
+                "list() asks for one group (ongoing, ended or future) per page: iterate() "
+                "merges several"
+            )
+        params = {group: True for group in groups or ()}
         return await self._api.page(
             "iloq/keycontracts", IloqKeyContract, after=after, limit=limit, params=params
         )
 
-    def iterate(
+    async def iterate(
         self,
         *,
         ongoing: bool | None = None,
@@ -99,10 +106,23 @@ class IloqContracts:
         future: bool | None = None,
         page_size: int = MAX_PAGE_LIMIT,
     ) -> AsyncIterator[IloqKeyContract]:
-        params = {"ongoing": ongoing, "ended": ended, "future": future}
-        return self._api.iterate(
-            "iloq/keycontracts", IloqKeyContract, page_size=page_size, params=params
-        )
+        """Every contract, or those of the groups asked for: ``True`` asks for a group,
+        ``False`` leaves it out. Several groups are listed one by one and merged by id (what
+        two flags in one request mean is not documented: ``_assumptions``)."""
+        groups = _groups(ongoing=ongoing, ended=ended, future=future)
+        merging = groups is not None and len(groups) > 1
+        seen: set[str] = set()
+        for group in groups or (None,):
+            params = {} if group is None else {group: True}
+            listed = self._api.iterate(
+                "iloq/keycontracts", IloqKeyContract, page_size=page_size, params=params
+            )
+            async for contract in listed:
+                if merging and contract.id in seen:
+                    continue
+                if merging:
+                    seen.add(contract.id)
+                yield contract
 
     async def create(self, contract: NewIloqKeyContract) -> IloqKeyContract:
         """Create a contract; the answer holds the keys and their pincodes (``.pincodes``).
@@ -111,16 +131,17 @@ class IloqContracts:
         once it may have reached the server: an unknown outcome is ``AmbiguousOutcomeError``.
         """
         validate_new_iloq_contract(contract)
-        data = await self._api.send(
+        return await self._api.read(
             Call(
                 "POST",
                 "iloq/keycontracts",
                 json={"input": unstructure(contract)},
                 idempotent=False,
+                secrets=contract.pincodes,
             ),
+            IloqKeyContract,
             refine={409: NoKeysAvailableError},
         )
-        return structure(data, IloqKeyContract)
 
     async def get(self, id: str) -> IloqKeyContract:
         check_id("id", id)
@@ -130,11 +151,11 @@ class IloqContracts:
         """Change the contact, start or end; ``ContractOverlapError`` when the keys are taken."""
         check_id("id", id)
         validate_iloq_update(update)
-        data = await self._api.send(
+        return await self._api.read(
             Call("PATCH", f"iloq/keycontracts/{segment(id)}", json=unstructure(update)),
+            IloqKeyContract,
             refine={409: ContractOverlapError},
         )
-        return structure(data, IloqKeyContract)
 
     async def find_matching(self, contract: NewIloqKeyContract) -> builtins.list[IloqKeyContract]:
         """The ongoing and future contracts that agree with everything ``contract`` asks for.
@@ -152,13 +173,28 @@ class IloqContracts:
         ]
 
     async def delete(self, id: str) -> None:
-        """Cancel a contract (already gone counts as done). ``ContractInUseError`` while a key
-        is out: a DEFAULT contract whose key was fetched and not returned, say."""
+        """Cancel a contract. ``NotFoundError`` when there is none (unless an earlier attempt of
+        this call may have deleted it: then it is done; the bulk helper counts both as
+        cancelled). ``ContractInUseError`` while a key is out: a DEFAULT contract whose key was
+        fetched and not returned, say."""
         check_id("id", id)
-        await self._api.send(
-            Call("DELETE", f"iloq/keycontracts/{segment(id)}", gone_is_done=True),
-            refine={400: ContractInUseError},
-        )
+        await self._api.delete(f"iloq/keycontracts/{segment(id)}", in_use=True)
+
+
+def _groups(
+    *, ongoing: bool | None, ended: bool | None, future: bool | None
+) -> tuple[str, ...] | None:
+    """The groups asked for, in ``CONTRACT_GROUPS`` order; ``None``: every contract."""
+    given = {"ongoing": ongoing, "ended": ended, "future": future}
+    asked = any(given.values())
+    groups = tuple(
+        group
+        for group in CONTRACT_GROUPS
+        if (given[group] is True if asked else given[group] is not False)
+    )
+    if not groups:
+        raise ValidationError("ongoing, ended and future are all False: nothing to list")
+    return None if len(groups) == len(CONTRACT_GROUPS) else groups
 
 
 class Iloq:

@@ -11,8 +11,7 @@ from collections.abc import AsyncIterator
 from .._errors import DuplicateContractError, DuplicateKeyError, NotFoundError
 from .._transport import Call
 from ._assumptions import MAX_PAGE_LIMIT
-from ._convert import structure, unstructure
-from ._errors import ContractInUseError
+from ._convert import unstructure
 from ._models import (
     MechanicalContractUpdate,
     MechanicalKey,
@@ -81,27 +80,25 @@ class MechanicalKeys:
     async def create(self, key: NewMechanicalKey) -> MechanicalKey:
         """Create a key; ``DuplicateKeyError`` when its id is taken."""
         validate_new_mechanical_key(key)
-        data = await self._api.send(
+        return await self._api.read(
             Call("POST", "mechanical/keys", json=unstructure(key), idempotent=False),
+            MechanicalKey,
             refine={409: DuplicateKeyError},
         )
-        return structure(data, MechanicalKey)
 
     async def update(self, id: str, update: MechanicalKeyUpdate) -> MechanicalKey:
         check_id("id", id)
         validate_mechanical_key_update(update)
-        data = await self._api.send(
-            Call("PATCH", f"mechanical/keys/{segment(id)}", json=unstructure(update))
+        return await self._api.read(
+            Call("PATCH", f"mechanical/keys/{segment(id)}", json=unstructure(update)),
+            MechanicalKey,
         )
-        return structure(data, MechanicalKey)
 
     async def delete(self, id: str, *, delete_active_contracts: bool = False) -> None:
         """Delete a key; ``delete_active_contracts`` deletes its active contracts with it."""
         check_id("id", id)
         body = {"deleteActiveContracts": True} if delete_active_contracts else None
-        await self._api.send(
-            Call("DELETE", f"mechanical/keys/{segment(id)}", json=body, gone_is_done=True)
-        )
+        await self._api.delete(f"mechanical/keys/{segment(id)}", json=body)
 
 
 def _key_filters(
@@ -147,11 +144,17 @@ class MechanicalContracts:
         settles (the bulk helpers do it for you).
         """
         validate_new_mechanical_contract(contract)
-        data = await self._api.send(
-            Call("POST", "mechanical/keycontracts", json=unstructure(contract), idempotent=False),
+        return await self._api.read(
+            Call(
+                "POST",
+                "mechanical/keycontracts",
+                json=unstructure(contract),
+                idempotent=False,
+                secrets=tuple(key.pincode for key in contract.keys if key.pincode is not None),
+            ),
+            MechanicalKeyContract,
             refine={409: DuplicateContractError},
         )
-        return structure(data, MechanicalKeyContract)
 
     async def get(self, id: str) -> MechanicalKeyContract:
         check_id("id", id)
@@ -167,19 +170,16 @@ class MechanicalContracts:
     async def update(self, id: str, update: MechanicalContractUpdate) -> MechanicalKeyContract:
         check_id("id", id)
         validate_mechanical_contract_update(update)
-        data = await self._api.send(
-            Call("PATCH", f"mechanical/keycontracts/{segment(id)}", json=unstructure(update))
+        return await self._api.read(
+            Call("PATCH", f"mechanical/keycontracts/{segment(id)}", json=unstructure(update)),
+            MechanicalKeyContract,
         )
-        return structure(data, MechanicalKeyContract)
 
     async def delete(self, id: str) -> None:
-        """Cancel a contract (already gone counts as done); ``ContractInUseError`` while a key
-        is fetched and not returned."""
+        """Cancel a contract, as ``client.iloq.contracts.delete``: ``NotFoundError`` when there
+        is none, ``ContractInUseError`` while a key is fetched and not returned."""
         check_id("id", id)
-        await self._api.send(
-            Call("DELETE", f"mechanical/keycontracts/{segment(id)}", gone_is_done=True),
-            refine={400: ContractInUseError},
-        )
+        await self._api.delete(f"mechanical/keycontracts/{segment(id)}", in_use=True)
 
 
 class Mechanical:

@@ -4,8 +4,11 @@ Frozen attrs classes, as for V1. What the server sends is read tolerantly: only 
 required, everything else has a default, a ``null`` list is an empty tuple. What the caller sends
 (``New*``, ``*Update``) is checked in ``_validation`` before anything leaves. The numeric codes of
 the wire (contract types 1/2/3, group types, user verification, organization unit types) are
-Python enums. Secrets (pincodes, the iLOQ API user's password, a new service account's private
-key) are kept out of every ``repr``. Conversion lives in ``_convert``.
+Python enums; in what the server sends, a code this version does not know is kept as the plain
+``int`` it is (so ``contract.contract_type`` is a ``ContractType``, an ``int``, or ``None``), and
+an empty one (``userVerification: ""``) reads as ``None``: one new code never makes a whole
+object, or a whole page, unreadable. Secrets (pincodes, the iLOQ API user's password, a new
+service account's private key) are kept out of every ``repr``. Conversion lives in ``_convert``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ __all__ = [
     "GroupUpdate",
     "IloqAccessRight",
     "IloqApiUser",
+    "IloqApiUserInfo",
     "IloqContractKey",
     "IloqContractUpdate",
     "IloqKeyContract",
@@ -81,6 +85,19 @@ def _optional_strings(value: Iterable[str] | None) -> tuple[str, ...] | None:
 
 def _keys(value: Iterable[NewContractKey]) -> tuple[NewContractKey, ...]:
     return tuple(value)
+
+
+def _usable_pincodes(
+    keys: Iterable[IloqContractKey] | Iterable[MechanicalContractKey],
+) -> tuple[str, ...]:
+    """The pincodes of a contract's keys still usable for it (not in history), in key order."""
+    return tuple(
+        key.storage_info.pincode
+        for key in keys
+        if not key.in_history
+        and key.storage_info is not None
+        and key.storage_info.pincode is not None
+    )
 
 
 # -- the wire's numeric codes ----------------------------------------------------------------------
@@ -304,10 +321,11 @@ class IloqContractKey:
 
 @attrs.frozen
 class IloqKeyContract:
-    """An iLOQ key contract as the server holds it."""
+    """An iLOQ key contract as the server holds it (``contract_type``: an ``int`` when the code
+    is one this version does not know)."""
 
     id: str
-    contract_type: ContractType | None = None
+    contract_type: ContractType | int | None = None
     start: datetime | None = None
     end: datetime | None = None
     access_right_ids: tuple[str, ...] = ()
@@ -321,13 +339,7 @@ class IloqKeyContract:
     @property
     def pincodes(self) -> tuple[str, ...]:
         """The pincodes of the keys still usable for this contract, in key order."""
-        return tuple(
-            key.storage_info.pincode
-            for key in self.keys
-            if not key.in_history
-            and key.storage_info is not None
-            and key.storage_info.pincode is not None
-        )
+        return _usable_pincodes(self.keys)
 
 
 @attrs.frozen(kw_only=True)
@@ -445,7 +457,8 @@ class MechanicalContractKey:
 
 @attrs.frozen
 class MechanicalKeyContract:
-    """A mechanical key contract as the server holds it."""
+    """A mechanical key contract as the server holds it (``user_verification``: an ``int`` when
+    the code is one this version does not know, ``None`` when not set or empty)."""
 
     id: str
     start: datetime | None = None
@@ -453,19 +466,13 @@ class MechanicalKeyContract:
     contact: Contact | None = None
     keys: tuple[MechanicalContractKey, ...] = ()
     free_locker_after_fetch: bool | None = None
-    user_verification: UserVerification | None = None
+    user_verification: UserVerification | int | None = None
     pick_up_info_for_manual_storage_keys: str | None = None
 
     @property
     def pincodes(self) -> tuple[str, ...]:
         """The pincodes of the keys still usable for this contract, in key order."""
-        return tuple(
-            key.storage_info.pincode
-            for key in self.keys
-            if not key.in_history
-            and key.storage_info is not None
-            and key.storage_info.pincode is not None
-        )
+        return _usable_pincodes(self.keys)
 
 
 @attrs.frozen
@@ -519,12 +526,13 @@ class GroupMember:
 
 @attrs.frozen
 class Group:
-    """A group of automats (key handovers pick an automat of the group) or of keys."""
+    """A group of automats (key handovers pick an automat of the group) or of keys (``type``: an
+    ``int`` when the code is one this version does not know)."""
 
     id: str
     name: str | None = None
     customer_id: str | None = None
-    type: GroupType | None = None
+    type: GroupType | int | None = None
     members: tuple[GroupMember, ...] = ()
 
 
@@ -543,7 +551,8 @@ class GroupUpdate:
 
 @attrs.frozen(kw_only=True)
 class IloqApiUser:
-    """The iLOQ API user of an organization unit: the four pieces of a LivionKey20 set-up."""
+    """The iLOQ API user to give a new organization unit: the four pieces of a LivionKey20
+    set-up, all required."""
 
     service_address: str
     customer_code: str
@@ -563,13 +572,27 @@ class NewOrganizationUnit:
 
 
 @attrs.frozen
+class IloqApiUserInfo:
+    """An organization unit's iLOQ API user as the server answers it: every field may be
+    missing (a server may mask or leave out the password)."""
+
+    service_address: str | None = None
+    customer_code: str | None = None
+    username: str | None = None
+    password: str | None = attrs.field(default=None, repr=False)
+
+
+@attrs.frozen
 class OrganizationUnit:
+    """An organization unit (``type``: an ``int`` when the code is one this version does not
+    know)."""
+
     id: str
     name: str | None = None
     customer_id: str | None = None
-    iloq_api_user: IloqApiUser | None = None
+    iloq_api_user: IloqApiUserInfo | None = None
     parent_id: str | None = None
-    type: OrganizationUnitType | None = None
+    type: OrganizationUnitType | int | None = None
 
 
 @attrs.frozen(kw_only=True)

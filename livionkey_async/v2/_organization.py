@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 from .._transport import Call
 from ._assumptions import MAX_PAGE_LIMIT
-from ._convert import structure, unstructure
+from ._convert import unstructure
 from ._models import (
     Group,
     GroupUpdate,
@@ -66,22 +66,22 @@ class Groups:
 
     async def create(self, group: NewGroup) -> Group:
         validate_new_group(group)
-        data = await self._api.send(
-            Call("POST", "groups", json=unstructure(group), idempotent=False)
+        return await self._api.read(
+            Call("POST", "groups", json=unstructure(group), idempotent=False),
+            Group,
         )
-        return structure(data, Group)
 
     async def update(self, id: str, update: GroupUpdate) -> Group:
         check_id("id", id)
         validate_group_update(update)
-        data = await self._api.send(
-            Call("PATCH", f"groups/{segment(id)}", json=unstructure(update))
+        return await self._api.read(
+            Call("PATCH", f"groups/{segment(id)}", json=unstructure(update)),
+            Group,
         )
-        return structure(data, Group)
 
     async def delete(self, id: str) -> None:
         check_id("id", id)
-        await self._api.send(Call("DELETE", f"groups/{segment(id)}", gone_is_done=True))
+        await self._api.delete(f"groups/{segment(id)}")
 
 
 class OrganizationUnits:
@@ -95,10 +95,16 @@ class OrganizationUnits:
 
     async def create(self, unit: NewOrganizationUnit) -> OrganizationUnit:
         validate_new_organization_unit(unit)
-        data = await self._api.send(
-            Call("POST", "organizationUnits", json=unstructure(unit), idempotent=False)
+        return await self._api.read(
+            Call(
+                "POST",
+                "organizationUnits",
+                json=unstructure(unit),
+                idempotent=False,
+                secrets=() if unit.iloq_api_user is None else (unit.iloq_api_user.password,),
+            ),
+            OrganizationUnit,
         )
-        return structure(data, OrganizationUnit)
 
 
 class ServiceAccounts:
@@ -113,11 +119,11 @@ class ServiceAccounts:
     async def create(self, account: NewServiceAccount) -> ServiceAccount:
         """A new service account; its ``private_key`` is in this answer only: store it now."""
         validate_new_service_account(account)
-        data = await self._api.send(
-            Call("POST", "serviceAccounts", json=unstructure(account), idempotent=False)
+        return await self._api.read(
+            Call("POST", "serviceAccounts", json=unstructure(account), idempotent=False),
+            ServiceAccount,
         )
-        return structure(data, ServiceAccount)
 
     async def delete(self, id: str) -> None:
         check_id("id", id)
-        await self._api.send(Call("DELETE", f"serviceAccounts/{segment(id)}", gone_is_done=True))
+        await self._api.delete(f"serviceAccounts/{segment(id)}")

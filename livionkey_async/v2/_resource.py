@@ -1,9 +1,15 @@
 """What every v2 resource shares: one request through the core transport, typed answers, the
 documented meaning of an operation's 4xx, and cursor pagination behind ``iterate``.
 
+A call that is not idempotent (a create, an install, a pincode sent) and is answered success
+with a body that cannot be read was applied all the same: that is an ``AmbiguousOutcomeError``
+(look it up, never send it again), not a ``ResponseFormatError`` a caller could take for "not
+done". ``read`` decides that, for every v2 call.
+
 Pagination (``after``, ``limit`` at most 100, ``{data, after, limit, hasNext}``): ``page`` asks for
-one page; ``iterate`` walks them all lazily, following the answer's ``after``. An answer that
-promises more but names no new cursor is a ``ResponseFormatError``, never an endless loop.
+one page; ``iterate`` walks them all lazily, never asking for one cursor twice (so never
+yielding a page twice), reading the cursor as ``_assumptions`` says. An answer that promises more
+but gives no way on is a ``ResponseFormatError``, never an endless loop.
 """
 
 from __future__ import annotations
@@ -12,11 +18,11 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from .._errors import LivionKeyError, ResponseFormatError
+from .._errors import AmbiguousOutcomeError, LivionKeyError, ResponseFormatError, ValidationError
 from .._transport import Call, Transport
-from ._assumptions import MAX_PAGE_LIMIT
+from ._assumptions import IN_USE_WORDS, MAX_PAGE_LIMIT
 from ._convert import structure
-from ._errors import is_generic
+from ._errors import ContractInUseError, is_generic
 from ._models import Page
 from ._validation import check_limit
 
@@ -66,9 +72,43 @@ class Api:
                 raise
             raise better(exc.message, status=exc.status) from None
 
+    async def read(
+        self,
+        call: Call,
+        cls: type[T],
+        *,
+        refine: Mapping[int, type[LivionKeyError]] | None = None,
+    ) -> T:
+        """Send ``call`` and read its answer as ``cls``. A success answer that cannot be read is
+        a ``ResponseFormatError``, or, for a call that is not idempotent (it was applied), an
+        ``AmbiguousOutcomeError``: sending it again would apply it twice."""
+        data = await self.send(call, refine=refine)
+        try:
+            return structure(data, cls)
+        except ResponseFormatError as exc:
+            if call.idempotent:
+                raise
+            raise AmbiguousOutcomeError(
+                f"{call.method} {call.path}: created, answer unreadable ({exc.message}); it is "
+                "not sent again: look it up",
+                method=call.method,
+                path=call.path,
+            ) from None
+
     async def get(self, path: str, cls: type[T], params: Params | None = None) -> T:
-        data = await self.send(Call("GET", path, params=_query(params or {})))
-        return structure(data, cls)
+        return await self.read(Call("GET", path, params=_query(params or {})), cls)
+
+    async def delete(self, path: str, *, json: object = None, in_use: bool = False) -> None:
+        """``DELETE path``. Not there is ``NotFoundError``, unless an earlier attempt of this
+        call may have deleted it (then it is done). ``in_use``: a 400 saying the object cannot
+        be deleted now is ``ContractInUseError`` (the words are assumed: ``_assumptions``)."""
+        try:
+            await self.send(Call("DELETE", path, json=json, gone_is_done=True))
+        except ValidationError as exc:
+            says_so = any(words in exc.message.lower() for words in IN_USE_WORDS)
+            if in_use and says_so and exc.status == 400 and is_generic(exc):
+                raise ContractInUseError(exc.message, status=exc.status) from None
+            raise
 
     async def page(
         self,
@@ -81,8 +121,10 @@ class Api:
     ) -> Page[T]:
         check_limit(limit)
         query = _query({**(params or {}), "after": after, "limit": limit})
-        data = await self.send(Call("GET", path, params=query))
-        page: Page[T] = structure(data, Page[item])  # type: ignore[valid-type]
+        page: Page[T] = await self.read(
+            Call("GET", path, params=query),
+            Page[item],  # type: ignore[valid-type]
+        )
         return page
 
     async def iterate(
@@ -96,20 +138,37 @@ class Api:
         """Every item of the list, page after page, fetched as the caller consumes them."""
         check_limit(page_size)
         after: str | None = None
-        seen: set[str] = set()
+        asked: set[str] = set()
         while True:
             page = await self.page(path, item, after=after, limit=page_size, params=params)
             for element in page.data:
                 yield element
-            if page.has_next is False:
+            if page.has_next is False or (page.has_next is None and len(page.data) < page_size):
                 return
-            if page.has_next is None and len(page.data) < page_size:
-                return  # no hasNext (the access rights): a short page is the last one
-            if not page.after:
+            following = _next_cursor(after, page)
+            if following is None:
                 if page.has_next:
-                    raise ResponseFormatError(f"{path}: hasNext without an after cursor")
+                    raise ResponseFormatError(f"{path}: hasNext without a way to the next page")
                 return
-            if page.after in seen:
-                raise ResponseFormatError(f"{path}: the after cursor {page.after!r} came back")
-            seen.add(page.after)
-            after = page.after
+            if following in asked:
+                raise ResponseFormatError(f"{path}: the after cursor {following!r} came back")
+            asked.add(following)
+            after = following
+
+
+def _count(cursor: str) -> int | None:
+    return int(cursor) if cursor.isascii() and cursor.isdigit() else None
+
+
+def _next_cursor(sent: str | None, page: Page[Any]) -> str | None:
+    """The ``after`` that asks for the page after ``page`` (``sent`` asked for it): the answer's
+    when it moves on; when the cursor is a number of items to skip and the answer's does not
+    move past it (missing, or the one sent echoed back), ``sent + len(data)``."""
+    answered = page.after or None
+    skipped = 0 if sent is None else _count(sent)
+    if skipped is None:
+        return answered
+    following = None if answered is None else _count(answered)
+    if answered is not None and (following is None or following > skipped):
+        return answered
+    return str(skipped + len(page.data)) if page.data else None

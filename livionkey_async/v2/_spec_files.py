@@ -16,13 +16,10 @@ same contact columns.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from .._errors import ValidationError
-from .._spec_files import SpecFileError, parse_instant
+from .._spec_files import flag_field, instant_field, read_rows, text_field
 from ._models import (
     Contact,
     ContractType,
@@ -33,7 +30,13 @@ from ._models import (
 )
 from ._validation import validate_new_iloq_contract, validate_new_mechanical_contract
 
-__all__ = ["ILOQ_COLUMNS", "MECHANICAL_COLUMNS", "read_iloq_specs", "read_mechanical_specs"]
+__all__ = [
+    "CONTRACT_TYPES",
+    "ILOQ_COLUMNS",
+    "MECHANICAL_COLUMNS",
+    "read_iloq_specs",
+    "read_mechanical_specs",
+]
 
 T = TypeVar("T")
 
@@ -60,41 +63,22 @@ MECHANICAL_COLUMNS = (
     "free_locker_after_fetch",
     *_CONTACT,
 )
-_TYPES = {
-    "default": ContractType.DEFAULT,
-    "fetch": ContractType.FETCH,
-    "return": ContractType.RETURN,
-}
-_TRUE = frozenset({"1", "true", "yes", "y"})
-_FALSE = frozenset({"0", "false", "no", "n"})
+# An iLOQ contract type by the name a file or a command line gives it.
+CONTRACT_TYPES = {kind.name.lower(): kind for kind in ContractType}
 
 
 def _read(
     lines: Iterable[str],
     columns: tuple[str, ...],
-    spec_of: Callable[[Mapping[str, str]], T],
+    spec_of: Callable[[Mapping[str, Any]], T],
     validate: Callable[[T], None],
 ) -> list[T]:
-    reader = csv.DictReader(lines)
-    if not reader.fieldnames:
-        raise SpecFileError(["line 1: the CSV needs a header row naming its columns"])
-    unknown = set(reader.fieldnames) - set(columns)
-    if unknown:
-        raise SpecFileError([f"line 1: unknown column(s) {sorted(unknown)}; known: {columns}"])
-    specs: list[T] = []
-    problems: list[str] = []
-    for row in reader:
-        cells = {k: (v or "").strip() for k, v in row.items() if k}
-        try:
-            spec = spec_of(cells)
-            validate(spec)
-        except (ValidationError, ValueError) as exc:
-            problems.append(f"line {reader.line_num}: {exc}")
-            continue
-        specs.append(spec)
-    if problems:
-        raise SpecFileError(problems)
-    return specs
+    def checked(row: Mapping[str, Any]) -> T:
+        spec = spec_of(row)
+        validate(spec)
+        return spec
+
+    return read_rows("the CSV", lines, columns, (), (), checked)
 
 
 def read_iloq_specs(lines: Iterable[str]) -> list[NewIloqKeyContract]:
@@ -107,24 +91,11 @@ def read_mechanical_specs(lines: Iterable[str]) -> list[NewMechanicalKeyContract
     return _read(lines, MECHANICAL_COLUMNS, _mechanical_spec, validate_new_mechanical_contract)
 
 
-def _text(row: Mapping[str, str], name: str) -> str | None:
-    return row.get(name) or None
-
-
-def _list(row: Mapping[str, str], name: str) -> list[str]:
+def _list(row: Mapping[str, Any], name: str) -> list[str]:
     return [part.strip() for part in (row.get(name) or "").split(";") if part.strip()]
 
 
-def _flag(row: Mapping[str, str], name: str) -> bool | None:
-    text = (row.get(name) or "").lower()
-    if not text:
-        return None
-    if text in _TRUE | _FALSE:
-        return text in _TRUE
-    raise ValueError(f"{name} must be true or false, not {row[name]!r}")
-
-
-def _number(row: Mapping[str, str], name: str) -> int | None:
+def _number(row: Mapping[str, Any], name: str) -> int | None:
     text = row.get(name) or ""
     if not text:
         return None
@@ -133,51 +104,46 @@ def _number(row: Mapping[str, str], name: str) -> int | None:
     return int(text)
 
 
-def _instant(row: Mapping[str, str], name: str) -> datetime | None:
-    text = _text(row, name)
-    return None if text is None else parse_instant(text, name)
-
-
-def _contact(row: Mapping[str, str]) -> Contact | None:
-    name = _text(row, "name")
+def _contact(row: Mapping[str, Any]) -> Contact | None:
+    name = text_field(row, "name")
     if name is None:
-        if any(_text(row, column) for column in _CONTACT):
+        if any(text_field(row, column) for column in _CONTACT):
             raise ValueError("a contact needs a name")
         return None
     return Contact(
         name=name,
-        email=_text(row, "email"),
-        phone_number=_text(row, "phone"),
-        language=_text(row, "language"),
-        send_email=_flag(row, "send_email"),
-        send_sms=_flag(row, "send_sms"),
+        email=text_field(row, "email"),
+        phone_number=text_field(row, "phone"),
+        language=text_field(row, "language"),
+        send_email=flag_field(row, "send_email"),
+        send_sms=flag_field(row, "send_sms"),
     )
 
 
-def _iloq_spec(row: Mapping[str, str]) -> NewIloqKeyContract:
+def _iloq_spec(row: Mapping[str, Any]) -> NewIloqKeyContract:
     kind = (row.get("type") or "default").lower()
-    if kind not in _TYPES:
-        raise ValueError(f"type must be one of {sorted(_TYPES)}, not {kind!r}")
+    if kind not in CONTRACT_TYPES:
+        raise ValueError(f"type must be one of {sorted(CONTRACT_TYPES)}, not {kind!r}")
     return NewIloqKeyContract(
-        contract_type=_TYPES[kind],
+        contract_type=CONTRACT_TYPES[kind],
         access_right_ids=_list(row, "access_rights"),
-        key_automat_id=_text(row, "automat_id"),
-        group_id=_text(row, "group_id"),
+        key_automat_id=text_field(row, "automat_id"),
+        group_id=text_field(row, "group_id"),
         number_of_keys=_number(row, "number_of_keys"),
         key_ids=_list(row, "key_ids"),
-        start=_instant(row, "start"),
-        end=_instant(row, "end"),
+        start=instant_field(row, "start"),
+        end=instant_field(row, "end"),
         pincodes=_list(row, "pincodes"),
         contact=_contact(row),
     )
 
 
-def _mechanical_spec(row: Mapping[str, str]) -> NewMechanicalKeyContract:
-    contract_id, start, contact = _text(row, "id"), _instant(row, "start"), _contact(row)
+def _mechanical_spec(row: Mapping[str, Any]) -> NewMechanicalKeyContract:
+    contract_id, start, contact = text_field(row, "id"), instant_field(row, "start"), _contact(row)
     if contract_id is None or start is None or contact is None:
         raise ValueError("id, start and name are required")
     keys = _list(row, "keys")
-    pincode = _text(row, "pincode")
+    pincode = text_field(row, "pincode")
     if pincode is not None and len(keys) != 1:
         raise ValueError("pincode is for a contract on a single key")
     verification = _number(row, "user_verification")
@@ -186,9 +152,9 @@ def _mechanical_spec(row: Mapping[str, str]) -> NewMechanicalKeyContract:
     return NewMechanicalKeyContract(
         id=contract_id,
         start=start,
-        end=_instant(row, "end"),
+        end=instant_field(row, "end"),
         contact=contact,
         keys=[NewContractKey(key, pincode=pincode) for key in keys],
         user_verification=None if verification is None else UserVerification(verification),
-        free_locker_after_fetch=_flag(row, "free_locker_after_fetch"),
+        free_locker_after_fetch=flag_field(row, "free_locker_after_fetch"),
     )

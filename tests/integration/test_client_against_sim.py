@@ -23,6 +23,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from clock_support import SharedClock
 from yarl import URL
 
 from livionkey_async import (
@@ -767,32 +768,6 @@ async def test_a_thousand_concurrent_calls_on_a_cold_client_log_in_once(sim: Sim
     assert sim.stats.logins == 1
     assert sim.stats.requests == 1001
     assert sim.stats.unauthorized == 0
-
-
-class SharedClock:
-    """One fake time for both sides: the simulator's epoch clock and the client's two clocks.
-
-    The client's monotonic clock is the epoch shifted by a constant, as a real one would be;
-    ``sleep`` (the client's) moves time on instead of waiting.
-    """
-
-    def __init__(self, epoch: float) -> None:
-        self.now = epoch
-        self.sleeps: list[float] = []
-
-    def epoch(self) -> float:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now - 1_700_000_000.0
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.advance(max(0.0, seconds))
-        await asyncio.sleep(0)
 
 
 async def test_short_tokens_are_refreshed_before_expiry_on_a_fake_clock() -> None:

@@ -63,6 +63,8 @@ async def sim(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterator[
         monkeypatch.setenv("LIVIONKEY_SERVICE_ACCOUNT_ID", simulator.service_account_id)
         monkeypatch.setenv("LIVIONKEY_PRIVATE_KEY_FILE", str(key_file))
         monkeypatch.setenv("LIVIONKEY_V2_BASE_URL", simulator.url)
+        monkeypatch.delenv("LIVIONKEY_EMAIL", raising=False)
+        monkeypatch.delenv("LIVIONKEY_PASSWORD", raising=False)
         yield simulator
 
 
@@ -277,11 +279,28 @@ async def test_missing_credentials_are_clear_messages(
     assert "cannot read the private key file" in run.err
 
 
-async def test_the_environment_picks_v2_and_api_v1_still_wins(sim: V2Simulator, cli: Cli) -> None:
-    assert (await cli("contracts", "--json")).code == 0  # v2: no device argument
+async def test_the_environment_picks_v2_and_api_v1_still_wins(
+    sim: V2Simulator, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chosen = await cli("contracts", "--json")
+    assert chosen.code == 0  # v2: no device argument
+    assert "using API v2" in chosen.err  # and the user is told
     v1 = await cli("contracts", "--api", "v1")  # V1 wants its own credentials
     assert v1.code == 1
     assert "LIVIONKEY_EMAIL" in v1.err
+    assert "using API" not in v1.err  # asked for, not guessed
+    # V1 credentials too (in the environment or on the command line): V1, and it says why.
+    monkeypatch.setenv("LIVIONKEY_EMAIL", "ops@example.com")
+    both = await cli("contracts")
+    assert both.code == 1  # V1's missing password
+    assert "using API V1 (LIVIONKEY_EMAIL given" in both.err
+    monkeypatch.delenv("LIVIONKEY_EMAIL")
+    flag = await cli("contracts", "--email=ops@example.com")
+    assert "using API V1 (--email given" in flag.err
+    # An account without its key file is not a v2 set-up.
+    monkeypatch.delenv("LIVIONKEY_PRIVATE_KEY_FILE")
+    keyless = await cli("contracts")
+    assert "using API V1 (LIVIONKEY_PRIVATE_KEY_FILE is not set" in keyless.err
 
 
 async def test_demo_api_v2_small(cli: Cli) -> None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from clock_support import SharedClock
 
 from livionkey_async.testing import (
     IloqLockingSystem,
@@ -39,20 +41,48 @@ def example() -> ModuleType:
 
 
 @pytest.fixture
-def livionkey_v2_sim_config() -> V2SimConfig:
-    return V2SimConfig(install_delay=0.3)  # the installer takes a moment: the example waits
+def clock() -> SharedClock:
+    return SharedClock()
+
+
+@pytest.fixture
+def livionkey_v2_sim_config(clock: SharedClock) -> V2SimConfig:
+    # The installer takes ten minutes on site (of the simulator's clock): the example waits.
+    return V2SimConfig(install_delay=600.0, clock=clock.epoch)
+
+
+@pytest.fixture
+async def client_on_clock(
+    livionkey_v2_sim: V2Simulator, clock: SharedClock
+) -> AsyncIterator[LivionKeyV2Client]:
+    sim = livionkey_v2_sim
+    async with LivionKeyV2Client(
+        sim.service_account_id,
+        sim.private_key_pem,
+        base_url=sim.url,
+        sleep=clock.sleep,
+        clock=clock.monotonic,
+        wall_clock=clock.epoch,
+    ) as client:
+        yield client
 
 
 async def test_livionkey20_from_end_to_end(
     example: ModuleType,
     livionkey_v2_sim: V2Simulator,
-    livionkey_v2_client: LivionKeyV2Client,
+    client_on_clock: LivionKeyV2Client,
     livionkey_iloq_sim: IloqSimulator,
+    clock: SharedClock,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     sim = livionkey_v2_sim
+    # Two doors of the listing share a name: both are mapped, neither is lost.
+    twin = {**sim.state.access_rights[0], "id": "ar-twin"}
+    sim.state.access_rights.append(twin)
     site = example.site_for(livionkey_iloq_sim, sim.config.organization_unit_id)
-    outcome = await example.run(livionkey_v2_client, site, install_poll=0.05)
+    outcome = await example.run(client_on_clock, site, install_poll=30.0, sleep=clock.sleep)
+    # Polled every 30 s until the installer was done (ten minutes, none of them real).
+    assert 20 <= clock.sleeps.count(30.0) <= 21
     # Step 0 checked the iLOQ API user first, and ended its session.
     assert livionkey_iloq_sim.endpoint_calls("CreateSession") == 1
     assert livionkey_iloq_sim.open_sessions() == []
@@ -65,7 +95,9 @@ async def test_livionkey20_from_end_to_end(
     assert (automat.product, automat.organization_unit_id) == ("key20", unit.id)
     assert automat.lifecycle_state == "active"
     names = {str(r["id"]): str(r["name"]) for r in sim.state.access_rights}
-    assert sorted(names[r] for r in outcome.listing_rights) == ["Apartment 1", "Main door 1"]
+    mapped = sorted(names[r] for r in outcome.listing_rights)
+    assert mapped == sorted(["Apartment 1", "Main door 1", str(twin["name"])])
+    assert "ar-twin" in outcome.listing_rights
     contract = outcome.contract
     assert contract.key_automat_id == outcome.automat_id
     assert set(contract.access_right_ids) == set(outcome.listing_rights)
@@ -76,7 +108,7 @@ async def test_livionkey20_from_end_to_end(
 
     printed = capsys.readouterr()
     for secret in (outcome.pincode, site.iloq.password):
-        assert secret not in printed.out + printed.err
+        assert secret not in printed.out + printed.err + repr(outcome)
 
 
 async def test_the_example_runs_on_its_own(
@@ -89,7 +121,7 @@ async def test_the_example_runs_on_its_own(
 async def test_a_failed_preflight_stops_before_anything_is_created(
     example: ModuleType,
     livionkey_v2_sim: V2Simulator,
-    livionkey_v2_client: LivionKeyV2Client,
+    client_on_clock: LivionKeyV2Client,
 ) -> None:
     system = IloqLockingSystem(missing_rights={"order_keys"})
     state = livionkey_v2_sim.state
@@ -97,7 +129,7 @@ async def test_a_failed_preflight_stops_before_anything_is_created(
     async with IloqSimulator(IloqSimConfig(locking_systems=[system])) as iloq:
         site = example.site_for(iloq, livionkey_v2_sim.config.organization_unit_id)
         with pytest.raises(example.PreflightFailed) as failed:
-            await example.run(livionkey_v2_client, site, install_poll=0.05)
+            await example.run(client_on_clock, site)
     assert [c.name for c in failed.value.report.failed] == ["Right to order keys"]
     assert "Right to order keys" in str(failed.value)
     # Nothing was created on the LivionKey side: no organization unit, no automat.

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from clock_support import SharedClock
 from yarl import URL
 
 from livionkey_async import AmbiguousOutcomeError, _cli
@@ -21,23 +22,33 @@ from livionkey_async.testing._v2 import _command
 from livionkey_async.v2 import LivionKeyV2Client, NewGroup, ServiceAccountSigner
 
 
-def client_of(sim: V2Simulator, **options: object) -> LivionKeyV2Client:
+@pytest.fixture
+def clock() -> SharedClock:
+    return SharedClock()
+
+
+def client_of(sim: V2Simulator, clock: SharedClock, **options: object) -> LivionKeyV2Client:
+    """A client on the simulator's clock: backoff, 429 pauses and pacing move fake time on."""
     return LivionKeyV2Client(
         sim.service_account_id,
         sim.private_key_pem,
         base_url=sim.url,
+        sleep=clock.sleep,
+        clock=clock.monotonic,
+        wall_clock=clock.epoch,
         **options,  # type: ignore[arg-type]
     )
 
 
-async def test_the_rate_limit_answers_429_and_the_client_paces_itself() -> None:
-    async with V2Simulator(V2SimConfig(rate=20, burst=2)) as sim:
-        async with client_of(sim) as client:  # it starts faster than 20/s: it must slow down
+async def test_the_rate_limit_answers_429_and_the_client_paces_itself(clock: SharedClock) -> None:
+    async with V2Simulator(V2SimConfig(rate=20, burst=2, clock=clock.epoch)) as sim:
+        async with client_of(sim, clock) as client:  # it starts faster than 20/s: it must slow
             pages = await asyncio.gather(*(client.automats.list() for _ in range(20)))
         assert all(len(page.data) == 3 for page in pages)
         assert sim.stats.throttled == client.stats.throttled
         assert sim.stats.throttled > 0
         assert sim.stats.requests == 20 + client.stats.throttled
+        assert max(clock.sleeps) >= 1.0  # the Retry-After was waited out, on the fake clock
 
 
 async def test_the_rate_limit_headers_are_the_v1_simulators() -> None:
@@ -53,19 +64,22 @@ async def test_the_rate_limit_headers_are_the_v1_simulators() -> None:
             assert reply.headers["RateLimit-Policy"] == '"default";q=5;w=1'
 
 
-async def test_injected_5xx_on_reads_are_retried() -> None:
+async def test_injected_5xx_on_reads_are_retried(clock: SharedClock) -> None:
     faults = Faults(fail_rate=0.3, fail_statuses=(503,))
-    async with V2Simulator(V2SimConfig(faults=faults, seed=3)) as sim:
-        async with client_of(sim, max_attempts=10) as client:
+    async with V2Simulator(V2SimConfig(faults=faults, seed=3, clock=clock.epoch)) as sim:
+        async with client_of(sim, clock, max_attempts=10) as client:
             for _ in range(6):
                 assert len((await client.automats.list()).data) == 3
         assert sim.stats.failed > 0
         assert client.stats.retries == sim.stats.failed
 
 
-async def test_a_create_dropped_after_commit_is_ambiguous_and_not_resent() -> None:
-    async with V2Simulator(V2SimConfig(faults=Faults(drop_after_commit_rate=1.0))) as sim:
-        async with client_of(sim) as client:
+async def test_a_create_dropped_after_commit_is_ambiguous_and_not_resent(
+    clock: SharedClock,
+) -> None:
+    faults = Faults(drop_after_commit_rate=1.0)
+    async with V2Simulator(V2SimConfig(faults=faults, clock=clock.epoch)) as sim:
+        async with client_of(sim, clock) as client:
             with pytest.raises(AmbiguousOutcomeError):
                 await client.groups.create(NewGroup(name="Lost answer", customer_id="c1"))
         assert sim.stats.dropped == 1

@@ -5,12 +5,13 @@ to typed errors, pagination, and the local checks that refuse a request before i
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aioresponses import aioresponses
+from aioresponses import CallbackResult, aioresponses
 from wire_support import sent_json
 from yarl import URL
 
@@ -20,6 +21,7 @@ from livionkey_async import (
     ContractOverlapError,
     DuplicateContractError,
     DuplicateKeyError,
+    LivionKeyError,
     NotFoundError,
     RateLimitedError,
     ResponseFormatError,
@@ -332,7 +334,7 @@ async def test_iloq_list_filters_and_reads_a_contract(
     client: LivionKeyV2Client, mocked: Any
 ) -> None:
     mocked.get(
-        url("iloq/keycontracts", ongoing="true", future="false"),
+        url("iloq/keycontracts", ongoing="true"),  # one flag per request, never "false"
         payload={"after": "1", "limit": 20, "hasNext": False, "data": [ILOQ_WIRE]},
     )
     page = await client.iloq.contracts.list(ongoing=True, future=False)
@@ -346,6 +348,36 @@ async def test_iloq_list_filters_and_reads_a_contract(
         contract_keys_not_returned=NotificationChannel(sms=False, email=True)
     )
     assert "233123" not in repr(contract)
+
+
+async def test_several_groups_of_contracts_are_listed_one_by_one_and_merged(
+    client: LivionKeyV2Client, mocked: Any
+) -> None:
+    other = {**ILOQ_WIRE, "id": "c-2"}
+    # A contract that starts while it is listed shows up in both listings: yielded once.
+    mocked.get(
+        url("iloq/keycontracts", future="true", limit="100"),
+        payload={"hasNext": False, "data": [ILOQ_WIRE, other]},
+    )
+    mocked.get(
+        url("iloq/keycontracts", ongoing="true", limit="100"),
+        payload={"hasNext": False, "data": [ILOQ_WIRE]},
+    )
+    listed = [c.id async for c in client.iloq.contracts.iterate(ongoing=True, future=True)]
+    assert sorted(listed) == sorted([ILOQ_WIRE["id"], "c-2"])
+    for group in ("future", "ended"):
+        mocked.get(
+            url("iloq/keycontracts", limit="100", **{group: "true"}),
+            payload={"hasNext": False, "data": [other]},
+        )
+    not_ongoing = [c.id async for c in client.iloq.contracts.iterate(ongoing=False)]
+    assert not_ongoing == ["c-2"]  # ongoing=False alone: the future and the ended ones
+    assert len(sent(mocked, "GET", "iloq/keycontracts", limit="100", future="true")) == 2
+    assert len(sent(mocked, "GET", "iloq/keycontracts", limit="100", ended="true")) == 1
+    with pytest.raises(ValidationError, match="one group"):
+        await client.iloq.contracts.list(ongoing=True, future=True)
+    with pytest.raises(ValidationError, match="nothing to list"):
+        await client.iloq.contracts.list(ongoing=False, ended=False, future=False)
 
 
 async def test_iloq_create_wraps_the_body_in_input(client: LivionKeyV2Client, mocked: Any) -> None:
@@ -394,10 +426,19 @@ async def test_iloq_documented_failures(client: LivionKeyV2Client, mocked: Any) 
     with pytest.raises(ContractOverlapError):
         await client.iloq.contracts.update("c-1", IloqContractUpdate(end=END))
     assert sent_json(sent(mocked, "PATCH", "iloq/keycontracts/c-1")[0]) == {"end": END_WIRE}
-    mocked.delete(url("iloq/keycontracts/c-1"), payload={"message": "key out"}, status=400)
+    in_use = "Contract cannot be deleted: a key has been fetched but not yet returned"
+    mocked.delete(url("iloq/keycontracts/c-1"), payload={"message": in_use}, status=400)
     with pytest.raises(ContractInUseError) as caught:
         await client.iloq.contracts.delete("c-1")
     assert caught.value.status == 400
+    # Any other 400 is what it says, not "in use": a malformed id, say.
+    mocked.delete(url("iloq/keycontracts/c-1"), payload={"message": "id is invalid"}, status=400)
+    with pytest.raises(ValidationError) as malformed:
+        await client.iloq.contracts.delete("c-1")
+    assert type(malformed.value) is ValidationError
+    mocked.delete(url("iloq/keycontracts/c-9"), payload={"message": "Not Found"}, status=404)
+    with pytest.raises(NotFoundError):  # gone on a first attempt: the caller is told
+        await client.iloq.contracts.delete("c-9")
     mocked.get(url("iloq/keycontracts/c-2"), payload={"message": "Not Found"}, status=404)
     with pytest.raises(NotFoundError):
         await client.iloq.contracts.get("c-2")
@@ -526,9 +567,17 @@ async def test_mechanical_contract_failures_and_find(
     )
     call = sent(mocked, "PATCH", "mechanical/keycontracts/booking-1")[0]
     assert sent_json(call) == {"end": END_WIRE, "userVerification": "0"}
-    mocked.delete(url("mechanical/keycontracts/booking-1"), status=400)
+    mocked.delete(
+        url("mechanical/keycontracts/booking-1"),
+        payload={"message": ["Contract can not be deleted, a key is out"]},
+        status=400,
+    )
     with pytest.raises(ContractInUseError):
         await client.mechanical.contracts.delete("booking-1")
+    mocked.delete(url("mechanical/keycontracts/booking-1"), status=400)
+    with pytest.raises(ValidationError) as unsaid:
+        await client.mechanical.contracts.delete("booking-1")
+    assert not isinstance(unsaid.value, ContractInUseError)  # a 400 that says nothing
 
 
 async def test_mechanical_keys(client: LivionKeyV2Client, mocked: Any) -> None:
@@ -687,6 +736,178 @@ async def test_service_accounts(client: LivionKeyV2Client, mocked: Any) -> None:
     await client.service_accounts.delete("sa-2")
 
 
+# -- a success whose answer cannot be read ---------------------------------------------------------
+
+PRIVATE_KEY_TEXT = "-----BEGIN RSA PRIVATE KEY-----\nMIIEsecret\n-----END RSA PRIVATE KEY-----"
+ILOQ_USER = IloqApiUser(
+    service_address="https://s5.iloq.example",
+    customer_code="CUST1",
+    username="lk-api",
+    password="iloq-s3cret",
+)
+NEW_AUTOMAT = NewAutomat(
+    name="A",
+    address="Rantatie 1",
+    postal_code="00100",
+    postal_office="Helsinki",
+    timezone="Europe/Helsinki",
+    product="key20",
+)
+CREATES: list[tuple[str, Any]] = [
+    (
+        "iloq/keycontracts",
+        lambda c: c.iloq.contracts.create(
+            NewIloqKeyContract(
+                access_right_ids=["ar-1"],
+                key_automat_id="00331",
+                number_of_keys=1,
+                start=START,
+                end=END,
+            )
+        ),
+    ),
+    (
+        "mechanical/keycontracts",
+        lambda c: c.mechanical.contracts.create(
+            NewMechanicalKeyContract(start=START, contact=Contact("x"), keys=[NewContractKey("k")])
+        ),
+    ),
+    (
+        "mechanical/keys",
+        lambda c: c.mechanical.keys.create(
+            NewMechanicalKey(id="k", selected_storage=KeyStorage(automat_id="00053"))
+        ),
+    ),
+    ("groups", lambda c: c.groups.create(NewGroup(name="G", customer_id="c1"))),
+    (
+        "organizationUnits",
+        lambda c: c.organization_units.create(
+            NewOrganizationUnit(name="U", customer_id="c1", iloq_api_user=ILOQ_USER)
+        ),
+    ),
+    (
+        "serviceAccounts",
+        lambda c: c.service_accounts.create(NewServiceAccount(organization_unit_id="o", name="n")),
+    ),
+    ("automats/install", lambda c: c.automats.install(NEW_AUTOMAT)),
+    ("automats/00331/replace", lambda c: c.automats.replace("00331")),
+    ("automats/00331/sendPincode", lambda c: c.automats.send_pincode("00331", "233123")),
+]
+
+
+@pytest.mark.parametrize(("path", "create"), CREATES, ids=[path for path, _ in CREATES])
+async def test_an_applied_call_whose_answer_cannot_be_read_is_ambiguous(
+    client: LivionKeyV2Client, mocked: Any, path: str, create: Any
+) -> None:
+    # The server did it (201), but its answer is not what this version reads: never "failed".
+    answer = {"id": ["not", "an", "id"], "privateKey": PRIVATE_KEY_TEXT, "success": "maybe"}
+    mocked.post(url(path), payload=answer, status=201)
+    with pytest.raises(AmbiguousOutcomeError, match="created, answer unreadable") as raised:
+        await create(client)
+    assert raised.value.__cause__ is None
+    assert "MIIEsecret" not in str(raised.value)
+    assert len(sent(mocked, "POST", path)) == 1  # and never sent again
+
+
+async def test_an_unreadable_read_stays_a_response_format_error(
+    client: LivionKeyV2Client, mocked: Any
+) -> None:
+    mocked.get(url("groups/g1"), payload={"id": ["g1"]})
+    with pytest.raises(ResponseFormatError):
+        await client.groups.get("g1")
+
+
+# -- secrets a request carries, echoed back in an error -------------------------------------------
+
+
+ECHOES = [
+    pytest.param(lambda secret: f"pincode {secret} is not valid", id="plain text"),
+    pytest.param(lambda secret: {"message": f"bad value {secret}"}, id="json message"),
+    pytest.param(lambda secret: {"message": [f"pincodes.0 {secret} is taken"]}, id="json list"),
+]
+
+
+@pytest.mark.parametrize("echo", ECHOES)
+async def test_a_requests_own_secrets_never_come_back_in_its_errors(
+    client: LivionKeyV2Client, mocked: Any, echo: Any
+) -> None:
+    def answer(path: str, secret: str, status: int = 400) -> None:
+        body = echo(secret)
+        if isinstance(body, str):
+            mocked.post(url(path), body=body, status=status)
+        else:
+            mocked.post(url(path), payload=body, status=status)
+
+    answer("automats/00331/sendPincode", "233123")
+    answer("automats/00331/cancelSendPincode", "233124")
+    answer("organizationUnits", "iloq-s3cret")
+    answer("iloq/keycontracts", "481516")
+    answer("mechanical/keycontracts", "594395", status=503)  # an ambiguous 5xx, too
+    calls = [
+        client.automats.send_pincode("00331", "233123"),
+        client.automats.cancel_send_pincode("00331", "233124"),
+        client.organization_units.create(
+            NewOrganizationUnit(name="U", customer_id="c1", iloq_api_user=ILOQ_USER)
+        ),
+        client.iloq.contracts.create(
+            NewIloqKeyContract(
+                access_right_ids=["ar-1"],
+                key_automat_id="00331",
+                number_of_keys=1,
+                start=START,
+                end=END,
+                pincodes=["481516"],
+            )
+        ),
+        client.mechanical.contracts.create(
+            NewMechanicalKeyContract(
+                start=START, contact=Contact("x"), keys=[NewContractKey("k", pincode="594395")]
+            )
+        ),
+    ]
+    for call, secret in zip(
+        calls, ["233123", "233124", "iloq-s3cret", "481516", "594395"], strict=True
+    ):
+        with pytest.raises(LivionKeyError) as raised:
+            await call
+        shown = f"{raised.value} {raised.value!r}"
+        assert secret not in shown
+        assert "[redacted]" in shown
+
+
+async def test_an_echoed_signature_is_scrubbed(client: LivionKeyV2Client, mocked: Any) -> None:
+    signatures: list[str] = []
+
+    def echo(_: URL, **request: Any) -> CallbackResult:
+        signatures.append(request["headers"]["x-signature"])
+        return CallbackResult(status=401, body=f"Invalid signature {signatures[-1]}")
+
+    mocked.get(url("groups/g1"), callback=echo)
+    with pytest.raises(AuthenticationError) as raised:
+        await client.groups.get("g1")
+    assert signatures
+    assert signatures[0] not in f"{raised.value} {raised.value!r}"
+    assert "[redacted]" in str(raised.value)
+
+
+def test_secret_fields_are_hidden_in_any_echoed_json() -> None:
+    echoed = {
+        "pincodes": ["123456", "654321"],
+        "privateKey": "-----BEGIN PRIVATE KEY-----\nMIIEsecret\n-----END PRIVATE KEY-----",
+        "installationPincode": "8842",
+        "password": "hunter22",
+    }
+    for field, value in echoed.items():
+        inner = json.dumps({field: value})
+        for body in (json.dumps({"message": f"bad: {inner}"}), f"bad: {inner}"):
+            shown = error_from_v2(400, body).message
+            assert f'"{field}": [redacted]' in shown, shown
+            for secret in ("123456", "654321", "MIIEsecret", "8842", "hunter22"):
+                assert secret not in shown
+    pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEsecret\n-----END RSA PRIVATE KEY-----"
+    assert "MIIEsecret" not in error_from_v2(400, f"your key {pem} is wrong").message
+
+
 # -- errors, retries, pagination guards ------------------------------------------------------------
 
 
@@ -723,25 +944,96 @@ async def test_reads_are_retried_and_a_refused_signature_is_not(
 
 
 async def test_pagination_guards(client: LivionKeyV2Client, mocked: Any) -> None:
-    mocked.get(url("groups", limit="1"), payload={"hasNext": True, "data": [{"id": "g"}]})
-    with pytest.raises(ResponseFormatError, match="after"):
-        _ = [g async for g in client.groups.iterate(page_size=1)]
+    # A cursor that is not a number and comes back: the same page would come again.
     mocked.get(url("automats", limit="1"), payload={"after": "x", "hasNext": True, "data": []})
     mocked.get(
         url("automats", after="x", limit="1"), payload={"after": "x", "hasNext": True, "data": []}
     )
     with pytest.raises(ResponseFormatError, match="came back"):
         _ = [a async for a in client.automats.iterate(page_size=1)]
+    # An opaque cursor followed by a page promising more with no cursor at all: no way on.
+    mocked.get(url("groups", limit="1"), payload={"after": "x", "hasNext": True, "data": []})
+    mocked.get(url("groups", after="x", limit="1"), payload={"hasNext": True, "data": []})
+    with pytest.raises(ResponseFormatError, match="next page"):
+        _ = [g async for g in client.groups.iterate(page_size=1)]
     with pytest.raises(ValidationError, match="limit"):
         await client.automats.list(limit=101)
 
 
-async def test_an_unknown_code_is_a_response_format_error(
+def _skip_pages(
+    mocked: Any, path: str, items: int, answer: Any, *, has_next: bool | None = True
+) -> None:
+    """A server whose ``after`` skips that many items (documented), answering ``answer(skip)``
+    as its ``after`` (``None``: none)."""
+    for skip in range(0, items + 1, 2):
+        page: dict[str, Any] = {"data": [{"id": str(i)} for i in range(skip, min(skip + 2, items))]}
+        if answer(skip) is not None:
+            page["after"] = answer(skip)
+        if has_next is not None:
+            page["hasNext"] = skip + 2 < items
+        query = {"limit": "2"} if skip == 0 else {"after": str(skip), "limit": "2"}
+        mocked.get(url(path, **query), payload=page)
+
+
+@pytest.mark.parametrize(
+    ("answer", "has_next"),
+    [
+        (lambda skip: str(skip + 2), True),  # the next page's after
+        (lambda skip: str(skip), True),  # the after it was sent, echoed (page 1: "0")
+        (lambda skip: None, True),  # no after at all
+        (lambda skip: None, None),  # neither after nor hasNext: full pages go on
+    ],
+    ids=["next", "echoed", "missing", "bare"],
+)
+async def test_every_item_once_whatever_the_after_answered(
+    client: LivionKeyV2Client, mocked: Any, answer: Any, has_next: bool | None
+) -> None:
+    _skip_pages(mocked, "automats", 5, answer, has_next=has_next)
+    ids = [a.id async for a in client.automats.iterate(page_size=2)]
+    assert ids == ["0", "1", "2", "3", "4"]
+
+
+async def test_a_code_this_version_does_not_know_is_kept_as_a_number(
     client: LivionKeyV2Client, mocked: Any
 ) -> None:
-    mocked.get(url("iloq/keycontracts/c-9"), payload={**ILOQ_WIRE, "contractType": 9})
-    with pytest.raises(ResponseFormatError, match="IloqKeyContract"):
-        await client.iloq.contracts.get("c-9")
+    # One new code must not make a page unreadable: the known ones are enums, the rest ints.
+    mocked.get(
+        url("iloq/keycontracts", limit="100"),
+        payload={
+            "hasNext": False,
+            "data": [{**ILOQ_WIRE, "id": "c-9", "contractType": 9}, ILOQ_WIRE],
+        },
+    )
+    unknown, known = [c async for c in client.iloq.contracts.iterate()]
+    assert unknown.contract_type == 9
+    assert not isinstance(unknown.contract_type, ContractType)
+    assert known.contract_type is ContractType.DEFAULT
+    mocked.get(url("groups/g1"), payload={"id": "g1", "type": "7"})
+    assert (await client.groups.get("g1")).type == 7
+    for verification, read in (("", None), ("2", UserVerification.STRONG_AUTHENTICATION), (5, 5)):
+        mocked.get(
+            url("mechanical/keycontracts/m1"),
+            payload={**MECH_WIRE, "id": "m1", "userVerification": verification},
+        )
+        assert (await client.mechanical.contracts.get("m1")).user_verification == read
+    mocked.get(url("groups/g2"), payload={"id": "g2", "type": "device"})
+    with pytest.raises(ResponseFormatError, match="Group"):  # not a code at all
+        await client.groups.get("g2")
+
+
+async def test_an_organization_unit_whose_iloq_password_is_masked_or_left_out(
+    client: LivionKeyV2Client, mocked: Any
+) -> None:
+    for user in ({"username": "lk-api", "customerCode": "CUST1"}, {"password": "****"}, {}):
+        answer = {"id": "ou-3", "type": 42, "iloqApiUser": user}
+        mocked.post(url("organizationUnits"), payload=answer, status=201)
+        unit = await client.organization_units.create(
+            NewOrganizationUnit(name="Beach", customer_id="c1", iloq_api_user=ILOQ_USER)
+        )
+        assert unit.type == 42
+        assert unit.iloq_api_user is not None
+        assert unit.iloq_api_user.service_address is None
+        assert "iloq-s3cret" not in repr(unit)
 
 
 async def test_bad_ids_and_paths_are_refused_locally(
