@@ -45,7 +45,8 @@ from tenacity import (
 )
 from yarl import URL
 
-from livionkey_async import LivionKeyClient, RequestEvent
+from livionkey_async import Device, LivionKeyClient, RequestEvent
+from livionkey_async._convert import structure
 
 from ._support import (
     RESULTS,
@@ -405,7 +406,8 @@ async def cpu_section(info: SimInfo, requests: int, warmup: int, rounds: int) ->
             async with gate, session.get(url, headers=headers) as response:
                 if response.status != 200:
                     raise RuntimeError(f"HTTP {response.status}")
-                return await response.json()
+                # The same work as ours: JSON decoded and the same typed model built.
+                return structure(await response.json(), Device)
 
         runners: dict[str, Fetch] = {
             "ours": lambda: fixed.devices.get(DEVICE),
@@ -465,7 +467,8 @@ async def cpu_section(info: SimInfo, requests: int, warmup: int, rounds: int) ->
             f"{warmup} requests (the discovering one with more batches of {warmup} until it "
             f"paced at >= {WARM_RATE:g}/s, at most {MAX_EXTRA_WARMUPS}); raw: aiohttp "
             f"ClientSession(TCPConnector(limit={POOL})) + "
-            f"asyncio.Semaphore({POOL}), response.json(); each round runs {requests} requests "
+            f"asyncio.Semaphore({POOL}), response.json() built into the same typed Device with "
+            f"the same converter; each round runs {requests} requests "
             f"per client as {CPU_SLICES} batches started at once, the clients taking turns batch "
             "by batch in a rotating order; gc.collect() before each batch"
         ),
