@@ -23,6 +23,7 @@ from typing import Any
 
 from .._bulk import BulkReport
 from .._cli_bulk import write_report
+from .._cli_ops import instant
 from .._cli_output import (
     bulk_progress,
     error_name,
@@ -33,7 +34,6 @@ from .._cli_output import (
     readable,
 )
 from .._errors import LivionKeyError
-from .._spec_files import parse_instant
 from ._assumptions import DEFAULT_BASE_URL
 from ._client import LivionKeyV2Client
 from ._models import (
@@ -225,16 +225,6 @@ def _window(c: IloqKeyContract | MechanicalKeyContract) -> tuple[str, str]:
 # -- one contract ------------------------------------------------------------------------------
 
 
-def _instant(text: str) -> datetime:
-    try:
-        value = parse_instant(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} has no time zone (add Z or +02:00)")
-    return value
-
-
 def _add_contract(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     create = actions.add_parser("create", help="create one iLOQ or mechanical key contract")
@@ -249,8 +239,8 @@ def _add_contract(parser: argparse.ArgumentParser) -> None:
     create.add_argument("--number-of-keys", type=int, help="iLOQ, with --automat or --group")
     create.add_argument("--key", action="append", default=[], help="key id; repeatable")
     create.add_argument("--id", help="mechanical: your own unique reference")
-    create.add_argument("--start", type=_instant)
-    create.add_argument("--end", type=_instant)
+    create.add_argument("--start", type=instant)
+    create.add_argument("--end", type=instant)
     create.add_argument("--name", required=True, help="the recipient")
     create.add_argument("--email")
     create.add_argument("--phone")

@@ -15,42 +15,23 @@ import re
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from livionkey_async._cli import build_parser, main
+from livionkey_async._cli import build_parser
 from livionkey_async.iloq._advice import PUBLIC_API_FIX, right_fix
 from livionkey_async.iloq._rights import RIGHTS
 from livionkey_async.testing import IloqFaults, IloqLockingSystem, IloqSimConfig, IloqSimulator
 from livionkey_async.testing._iloq import _command as sim_iloq_command
 
+from .support import Cli, Run, call_main
+
 PASSWORD = "Iloq-cli-5e8b02-never-printed"
 CODE = "LIVIONDEMO"
 USER = "api.keyautomat"
 ORDER_KEYS = next(right for right in RIGHTS if right.key == "order_keys")
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-Cli = Callable[..., Awaitable[Run]]
-
-
-def _call(argv: list[str]) -> int:
-    try:
-        return main(argv)
-    except SystemExit as exit_:
-        if exit_.code is None or isinstance(exit_.code, int):
-            return exit_.code or 0
-        print(exit_.code, file=sys.stderr)
-        return 1
 
 
 @pytest.fixture
@@ -62,7 +43,7 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
 
     async def run(*argv: str) -> Run:
         capsys.readouterr()
-        code = await asyncio.to_thread(_call, list(argv))
+        code = await asyncio.to_thread(call_main, list(argv))
         captured = capsys.readouterr()
         assert PASSWORD not in captured.out + captured.err
         assert "Traceback" not in captured.err

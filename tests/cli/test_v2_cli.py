@@ -13,8 +13,7 @@ import io
 import json
 import re
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,32 +22,10 @@ import pytest
 from livionkey_async._cli import main
 from livionkey_async.testing import V2SimConfig, V2Simulator
 
+from .support import Cli, Run, call_main
+
 START = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
 END = START + timedelta(days=2)
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
-
-
-Cli = Callable[..., Awaitable[Run]]
-
-
-def _call(argv: list[str]) -> int:
-    try:
-        return main(argv)
-    except SystemExit as exit_:
-        if exit_.code is None or isinstance(exit_.code, int):
-            return exit_.code or 0
-        print(exit_.code, file=sys.stderr)
-        return 1
 
 
 def _wire(moment: datetime) -> str:
@@ -80,7 +57,7 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
 
     async def run(*argv: str) -> Run:
         capsys.readouterr()
-        code = await asyncio.to_thread(_call, list(argv))
+        code = await asyncio.to_thread(call_main, list(argv))
         captured = capsys.readouterr()
         for secret in secrets:
             assert secret not in captured.out + captured.err
