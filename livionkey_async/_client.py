@@ -336,19 +336,28 @@ class LivionKeyClient:
         )
         try:
             data = await self._transport.request(call)
-            result = structure(data, LoginResult)
         except (AuthenticationError, ValidationError) as exc:
             # Wrong credentials and malformed logins are both 400s; both mean "cannot log in".
             raise LoginError(exc.message, status=exc.status) from None
         except ResponseFormatError as exc:
             raise LoginError(f"the login answered no usable token ({exc.message})") from None
-        if not _usable_token(result.token):
-            # Never `Authorization: Bearer ` (or a header broken by a line feed): a login that
+        token = data.get("token") if isinstance(data, dict) else None
+        if not _usable_token(token):
+            # Never `Authorization: Bearer ` (nor a header broken by a line feed): a login that
             # answers no token cannot be used, as one that is refused.
             raise LoginError("the login answered success without a usable token")
-        return result
+        try:
+            return structure(data, LoginResult)
+        except ResponseFormatError as exc:
+            raise LoginError(f"the login answered no usable token ({exc.message})") from None
 
 
-def _usable_token(token: str) -> bool:
-    """A bearer token is printable ASCII without spaces (a JWT is), and not empty."""
-    return bool(token) and token.isascii() and token.isprintable() and " " not in token
+def _usable_token(token: object) -> bool:
+    """A bearer token is a string of printable ASCII without spaces (a JWT is), not empty."""
+    return (
+        isinstance(token, str)
+        and bool(token)
+        and token.isascii()
+        and token.isprintable()
+        and " " not in token
+    )

@@ -271,9 +271,11 @@ _SECRETISH = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 
-# How much of a message is shown, and how much of a body is searched for it.
+# How much of a message is shown, how much of a text is searched for it, and the largest JSON
+# error body read for its message field.
 MAX_MESSAGE = 300
 _SCAN = 64 * 1024
+_PARSE = 4 * 1024 * 1024
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
 
 
@@ -333,7 +335,7 @@ def message_of(
     the plain text itself; secrets redacted, then cut short (:func:`shown`)."""
     known = tuple(known)
     text = body.strip()
-    if text.startswith("{") and len(text) <= _SCAN:
+    if text.startswith("{") and len(text) <= _PARSE:
         try:
             data = json.loads(text)
         except (ValueError, RecursionError):
@@ -346,7 +348,7 @@ def message_of(
                     found = "; ".join(found)  # a validation failure's list (API v2)
                 if isinstance(found, str):
                     return shown(found, known) or "(no message)"
-    if text.startswith('"') and text.endswith('"') and len(text) <= _SCAN:
+    if text.startswith('"') and text.endswith('"') and len(text) <= _PARSE:
         try:
             decoded = json.loads(text)
         except (ValueError, RecursionError):
@@ -370,7 +372,8 @@ def error_from_response(
     what a message (a lower-case prefix) means on this endpoint, checked before the table.
     """
     message = message_of(body, known)
-    lowered = message.lower()
+    # Matched without what was redacted: "Pincode [redacted] already used" is still that.
+    lowered = message.lower().replace("[redacted] ", "")
     if overrides and status < 500:
         for prefix, cls in overrides.items():
             if lowered.startswith(prefix):

@@ -1,7 +1,8 @@
 """Small hostile servers on loopback, written for the adversarial tests, and a client for them.
 
 Two kinds: ``web_server(handler)``, an aiohttp.web server whose every route but the login (and
-the product listing the client reads before key calls) is the test's own handler; and
+the product listing the client reads before key calls: a key30 ``00001`` and a keypad ``kp-1``)
+is the test's own handler; and
 ``raw_server(behave)``, raw asyncio streams for what aiohttp.web would not do (trickling a
 response head, never reading an upload). Both answer the login with ``TOKEN`` unless told
 otherwise. ``tests/hostile`` is on ``sys.path`` while pytest runs (it has no ``__init__.py``), so
@@ -28,8 +29,8 @@ TOKEN = "tok-Hostile-4f9a1c2e7b"
 PINCODE = "482913"
 LOGIN_ANSWER = {"token": TOKEN}  # valid for Livion's documented hour
 PRODUCTS = {
-    "devices": [{"id": "00001", "product": "key30"}],
-    "pageInfo": {"start": 0, "end": 1, "hasNext": False},
+    "devices": [{"id": "00001", "product": "key30"}, {"id": "kp-1", "product": "keypad"}],
+    "pageInfo": {"start": 0, "end": 2, "hasNext": False},
 }
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
