@@ -73,11 +73,12 @@ def checked_url(
     *,
     what: str = "base_url",
     example: str = "https://api.livionkey.com",
-    allow_insecure: bool = False,
+    allow_insecure: bool | None = False,
 ) -> URL:
     """``address`` as a base URL ending in ``/``: https, or plain http to a loopback host (or
-    anywhere, ``allow_insecure``); no user name or password in it (they would travel in every
-    request and show in every repr). Raises ``ValidationError`` naming ``what`` otherwise."""
+    anywhere, ``allow_insecure``; ``None``: the caller has no such option); no user name or
+    password in it (they would travel in every request and show in every repr). Raises
+    ``ValidationError`` naming ``what`` otherwise."""
     must = f"{what} must be an https:// URL such as {example}"
     if not isinstance(address, str):
         raise ValidationError(must)
@@ -92,9 +93,9 @@ def checked_url(
     if url.user is not None or url.password is not None:
         raise ValidationError(f"{what} must not contain a user name or password")
     if url.scheme == "http" and not allow_insecure and not is_loopback(host):
+        hint = "" if allow_insecure is None else ", or with allow_insecure=True"
         raise ValidationError(
-            f"{what} must use https (plain http is allowed only for loopback hosts"
-            + (")" if what != "base_url" else ", or with allow_insecure=True)")
+            f"{what} must use https (plain http is allowed only for loopback hosts{hint})"
         )
     path = url.path if url.path.endswith("/") else url.path + "/"
     return url.with_path(path).with_query(None).with_fragment(None)

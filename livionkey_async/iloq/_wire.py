@@ -57,7 +57,9 @@ def checked_url(address: object, *, what: str = "service_address") -> URL:
     Raises ``ValidationError`` naming ``what`` otherwise (a port out of range, a broken host, or
     a user name and password in it included).
     """
-    return _checked_url(address, what=what, example="https://s5.iloq.com/iloqws")
+    return _checked_url(
+        address, what=what, example="https://s5.iloq.com/iloqws", allow_insecure=None
+    )
 
 
 def parse_url(answer: object, service: URL) -> URL | None:
