@@ -46,7 +46,6 @@ from ._models import (
 
 __all__ = [
     "converter",
-    "describe_failure",
     "format_datetime",
     "locker_index_wire",
     "parse_datetime",
@@ -329,13 +328,10 @@ def _make_converter() -> cattrs.Converter:
 converter = _make_converter()
 
 
-def describe_failure(exc: Exception) -> str:
+def _describe_failure(exc: Exception) -> str:
     """Where a structuring failure lies (``invalid value @ $[3].keyName``), a few places at most,
     never the values themselves."""
-    try:
-        places = cattrs.transform_error(exc)
-    except Exception:  # pragma: no cover - cattrs describes every error it raises
-        places = [type(exc).__name__]
+    places = cattrs.transform_error(exc)
     more = f"; and {len(places) - 3} more" if len(places) > 3 else ""
     return shown("; ".join(places[:3]) + more)
 
@@ -353,7 +349,7 @@ def structure(
         return (converter if conv is None else conv).structure(data, cls)
     except Exception as exc:
         name = what or getattr(typing.get_origin(cls) or cls, "__name__", str(cls))
-        failure = ResponseFormatError(f"unexpected {name} in the answer: {describe_failure(exc)}")
+        failure = ResponseFormatError(f"unexpected {name} in the answer: {_describe_failure(exc)}")
     raise failure
 
 

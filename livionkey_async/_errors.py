@@ -255,7 +255,7 @@ _REQUIRED = re.compile(r"^\w+ is required")
 
 # A JSON string (escapes included; unterminated where a body was cut), an array of them, or a
 # number: the value of a secret field in echoed JSON.
-_JSON_STRING = r'"(?:[^"\\]|\\.)*(?:"|$)'
+_JSON_STRING = r'"(?:[^"\\]|\\.)*(?:"|\\?$)'
 _JSON_VALUE = rf"{_JSON_STRING}|\[(?:[^\]\"]|{_JSON_STRING})*(?:\]|$)|-?\d[\d.eE+-]*"
 # Anything that looks like a bearer token, a JWT, a PEM private key, a secret field in echoed
 # JSON (a password, token, pincode or pincodes, key code, backup codes, private key), or a code

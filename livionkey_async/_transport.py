@@ -327,14 +327,9 @@ class Transport:
         """A block whose calls (of this transport) end within ``seconds``: see ``Deadline``."""
         return Deadline(self, seconds)
 
-    def _deadline_at(self) -> tuple[float | None, bool]:
-        """A new call's deadline (a clock time, ``None``: none) and whether a block set it."""
-        at = None if self._deadline is None else self._clock() + self._deadline
-        scoped = False
-        for owner, until in _DEADLINES.get():
-            if owner is self and (at is None or until < at):
-                at, scoped = until, True
-        return at, scoped
+    def _block_deadline(self) -> float | None:
+        """The earliest end of the ``deadline()`` blocks of this transport the task is in."""
+        return min((until for owner, until in _DEADLINES.get() if owner is self), default=None)
 
     # -- session lifecycle ---------------------------------------------------------------------
 
@@ -377,26 +372,16 @@ class Transport:
             url = url.extend_query(call.params)
         return _Wire(url, None if call.json is None else encode_json(call.json))
 
-    async def request(self, call: Call) -> Any:
+    async def request(self, call: Call, _progress: _Progress | None = None) -> Any:
         """Send ``call`` (retrying as its kind allows) and return the decoded JSON answer."""
-        deadline, scoped = self._deadline_at()
-        progress = _Progress(deadline)
-        if not scoped:
-            return await self._request(call, progress)
-        # A block's deadline, which its caller chose, also bounds what the clock checks cannot
-        # see: waits for a connection slot and for a login.
-        assert deadline is not None
-        try:
-            async with asyncio.timeout(deadline - self._clock()) as backstop:
-                return await self._request(call, progress)
-        except TimeoutError:
-            if not backstop.expired():
-                raise
-            failure = self._spent(call, progress)
-            self.counters.failures += 1
-        raise failure
-
-    async def _request(self, call: Call, progress: _Progress) -> Any:
+        progress = _progress
+        if progress is None:
+            deadline = None if self._deadline is None else self._clock() + self._deadline
+            if _DEADLINES.get():
+                until = self._block_deadline()
+                if until is not None and (deadline is None or until < deadline):
+                    return await self._bounded(call, _Progress(until))
+            progress = _Progress(deadline)
         try:
             wire = self._wire(call)
             try:
@@ -414,6 +399,20 @@ class Transport:
         except LivionKeyError:
             self.counters.failures += 1
             raise
+
+    async def _bounded(self, call: Call, progress: _Progress) -> Any:
+        """``request`` within a block's deadline, which its caller chose: one timer also bounds
+        what the clock checks cannot see, waits for a connection slot and for a login."""
+        assert progress.deadline is not None
+        try:
+            async with asyncio.timeout(progress.deadline - self._clock()) as backstop:
+                return await self.request(call, progress)
+        except TimeoutError:
+            if not backstop.expired():
+                raise
+            failure = self._spent(call, progress)
+            self.counters.failures += 1
+        raise failure
 
     def _spent(self, call: Call, progress: _Progress) -> TransportError:
         """The error of a call whose deadline passed while it waited or was on the wire."""
@@ -576,16 +575,17 @@ class Transport:
             counters.requests += 1
             counters.in_flight += 1
             counters.max_in_flight = max(counters.max_in_flight, counters.in_flight)
-            if not call.idempotent:
-                progress.sending = True
-                watch = _SENDS.get()
-                if watch is not None:
-                    watch.sent = True
             try:
                 # Authenticated now, after the pacer: a signature's timestamp is fresh.
                 headers = self._headers(call, wire, credential)
+                session = self.session()
+                if not call.idempotent:  # a write leaves now: its outcome may become unknown
+                    progress.sending = True
+                    watch = _SENDS.get()
+                    if watch is not None:
+                        watch.sent = True
                 async with asyncio.timeout(limit):
-                    async with self.session().request(
+                    async with session.request(
                         call.method,
                         wire.url,
                         data=wire.body,

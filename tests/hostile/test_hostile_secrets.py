@@ -39,7 +39,7 @@ from livionkey_async import (
     ServerError,
     TransportError,
 )
-from livionkey_async._errors import redact, secret_forms
+from livionkey_async._errors import redact, secret_forms, shown
 from livionkey_async.iloq import IloqClient
 
 KEY_CODE = "90817263"
@@ -180,6 +180,14 @@ async def test_a_pincode_named_in_a_conflict_is_redacted_and_still_understood(
             with pytest.raises(PincodeConflictError) as caught:
                 await client.contracts.create(spec)
     assert_clean(caught.value, caplog)
+
+
+def test_a_secret_field_cut_anywhere_is_hidden_whole() -> None:
+    # An answer cut short (a dropped connection, a limit) can end inside a secret's JSON value,
+    # even inside an escape: what is left of the value is still hidden, known secret or not.
+    echo = json.dumps({"email": "x", "password": PASSWORD, "pincodes": [PINCODE, "730021"]})
+    for cut in range(len(echo) + 1):
+        assert leaks([shown(echo[:cut])]) == [], echo[:cut]
 
 
 async def test_a_pincode_the_client_never_sent_is_redacted_too() -> None:
