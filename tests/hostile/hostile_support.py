@@ -142,7 +142,6 @@ class FakeTime:
 
     def __init__(self) -> None:
         self.now = 1_000.0
-        self.slept = 0.0
 
     def monotonic(self) -> float:
         return self.now
@@ -151,7 +150,6 @@ class FakeTime:
         return 1_795_000_000.0 + self.now
 
     async def sleep(self, delay: float) -> None:
-        self.slept += max(0.0, delay)
         self.now += max(0.0, delay)
         await asyncio.sleep(0)
 
