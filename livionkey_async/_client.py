@@ -156,6 +156,7 @@ def build_pipeline(
             rate_limit=rate_limit,
             rate_hint=rate_hint,
             max_wait=max_wait,
+            retry_interval=store.retry_interval,
             clock=clock,
             sleep=sleep,
         )

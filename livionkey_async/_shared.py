@@ -161,6 +161,11 @@ class SharedStore(Protocol):
         """Seconds a login lock holds if its process never releases it (it died)."""
         ...
 
+    @property
+    def retry_interval(self) -> float:
+        """Seconds between tries of a store that did not answer (pacing alone meanwhile)."""
+        ...
+
     def token_cache(self, account: str) -> TokenCache: ...
 
     def rate_budget(

@@ -39,7 +39,6 @@ log = logging.getLogger("livionkey_async.pacing")
 
 _EPSILON = 1e-9
 _CHECK_AFTER = 0.05  # a request that waited longer than this for its slot checks the plan
-_RETRY_STORE = 5.0  # seconds between tries of an unreachable store
 _MAX_DEFAULT_PAUSE = 30.0
 _REMEMBERED = 4096  # slots whose generation is remembered, for the 429s that may answer them
 
@@ -50,7 +49,8 @@ class SharedPacer:
     """The gate of one client whose pacing is shared (see the module docstring).
 
     ``local(ceiling, hint)`` builds the fallback pacer; ``rate_limit`` is the client's ceiling,
-    ``rate_hint`` where a new budget starts.
+    ``rate_hint`` where a new budget starts; ``retry_interval``: seconds between tries of a
+    store that did not answer.
     """
 
     def __init__(
@@ -62,6 +62,7 @@ class SharedPacer:
         rate_limit: float | None,
         rate_hint: float | None,
         max_wait: float,
+        retry_interval: float = 5.0,
         default_pause: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -72,6 +73,7 @@ class SharedPacer:
         self._ceiling = rate_limit
         self._hint = rate_hint
         self._max_wait = max_wait
+        self._retry_interval = retry_interval
         self._initial_pause = self._default_pause = default_pause
         self._clock = clock
         self._sleep = sleep
@@ -248,7 +250,7 @@ class SharedPacer:
 
     def _fall_back(self, error: BaseException) -> None:
         self._health.failed(error, "pacing on its own, conservatively,")
-        self._retry_at = self._clock() + _RETRY_STORE
+        self._retry_at = self._clock() + self._retry_interval
         if self._local is not None:
             return
         grant = self._grant

@@ -32,7 +32,8 @@ class RedisStore:
     ``namespace``: prefix of every key (several services may share one Redis). ``lock_ttl``:
     seconds a login lock holds if its process dies while logging in (the others wait at most
     that long). ``timeout``: seconds to connect or to wait for an answer before a process carries
-    on alone. ``idle_ttl``: seconds an account's rate budget outlives its last request.
+    on alone; ``retry_interval``: seconds between its tries of a Redis that did not answer.
+    ``idle_ttl``: seconds an account's rate budget outlives its last request.
     Redis holds the account's bearer token: trust it as you trust the password.
     """
 
@@ -43,16 +44,18 @@ class RedisStore:
         namespace: str = "livionkey",
         lock_ttl: float = 30.0,
         timeout: float = 1.0,
+        retry_interval: float = 5.0,
         idle_ttl: float = 24 * 3600.0,
     ) -> None:
         if not _NAME.fullmatch(namespace):
             raise ValidationError(
                 "namespace must be 1 to 100 letters, digits or _.:- (it prefixes every key)"
             )
-        if lock_ttl <= 0 or timeout <= 0 or idle_ttl <= 0:
-            raise ValidationError("lock_ttl, timeout and idle_ttl must be positive")
+        if min(lock_ttl, timeout, retry_interval, idle_ttl) <= 0:
+            raise ValidationError("lock_ttl, timeout, retry_interval and idle_ttl must be positive")
         self.namespace = namespace
         self._lock_ttl = lock_ttl
+        self._retry_interval = retry_interval
         self._idle_ttl = idle_ttl
         self._url = shown_url(url)
         self._connection = Connection(url, timeout=timeout)
@@ -73,6 +76,10 @@ class RedisStore:
     @property
     def lock_ttl(self) -> float:
         return self._lock_ttl
+
+    @property
+    def retry_interval(self) -> float:
+        return self._retry_interval
 
     def _prefix(self, account: str) -> str:
         return f"{self.namespace}:{{{account}}}"
