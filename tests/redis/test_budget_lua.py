@@ -7,6 +7,7 @@ shared budget runs inside Redis; the same events must give the same rates, modes
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import fakeredis
 import pytest
@@ -15,6 +16,8 @@ from hypothesis import strategies as st
 
 from livionkey_async._pacing import _RateFinder
 from livionkey_async.redis._lua import BUDGET, FINDER
+
+State = tuple[float, str, float, float | None]
 
 _DRIVER = (
     FINDER
@@ -59,9 +62,11 @@ def _text(value: float | None) -> str:
     return "" if value is None else repr(float(value))
 
 
-def _python(initial: float | None, known: float | None, hint: float | None, events: list) -> list:
+def _python(
+    initial: float | None, known: float | None, hint: float | None, events: list[Any]
+) -> list[State]:
     finder = _RateFinder(initial=initial, known=known, hint=hint)
-    out = []
+    out: list[State] = []
     for event in events:
         if event[0] == "g":
             finder.grow(event[1], event[2])
@@ -81,7 +86,13 @@ def _python(initial: float | None, known: float | None, hint: float | None, even
     return out
 
 
-def _lua(server: fakeredis.FakeRedis, initial, known, hint, events: list) -> list:
+def _lua(
+    server: fakeredis.FakeRedis,
+    initial: float | None,
+    known: float | None,
+    hint: float | None,
+    events: list[Any],
+) -> list[State]:
     args = [_text(initial), _text(known), _text(hint)]
     for event in events:
         if event[0] == "g":
@@ -97,7 +108,7 @@ def _lua(server: fakeredis.FakeRedis, initial, known, hint, events: list) -> lis
                 str(recent),
                 repr(min_rate),
             ]
-    out = []
+    out: list[State] = []
     for line in server.eval(_DRIVER, 0, *args):
         rate, *mode, plateau, learnt = line.decode().split(" ")
         out.append((float(rate), " ".join(mode), float(plateau), float(learnt)))
@@ -109,7 +120,7 @@ def server() -> fakeredis.FakeRedis:
     return fakeredis.FakeRedis()
 
 
-def _valid(events: list) -> list:
+def _valid(events: list[Any]) -> list[Any]:
     # The pacer reports `old` as None only while it paces nothing; keep to paced decreases.
     return [e for e in events if e[0] == "g" or e[1] is not None]
 
@@ -126,7 +137,7 @@ def test_the_lua_finder_finds_what_the_python_one_finds(
     initial: float | None,
     known: float | None,
     hint: float | None,
-    events: list,
+    events: list[Any],
 ) -> None:
     events = _valid(events)
     python = _python(initial, known, hint, events)

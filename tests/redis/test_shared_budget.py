@@ -63,7 +63,8 @@ async def test_processes_find_the_limit_together_and_learn_the_same_rate(
     assert sim.stats.throttled <= 4  # one client would see about one; four alone see many more
     assert {s.congestion_events for s in stats} == {stats[0].congestion_events}
     assert {s.learnt_rate for s in stats} == {stats[0].learnt_rate}
-    assert stats[0].learnt_rate is not None and 60 <= stats[0].learnt_rate <= 130
+    assert stats[0].learnt_rate is not None
+    assert 60 <= stats[0].learnt_rate <= 130
 
 
 async def test_a_429_seen_by_one_process_pauses_the_others(
@@ -80,7 +81,8 @@ async def test_a_429_seen_by_one_process_pauses_the_others(
         try:
             await asyncio.gather(seen.devices.get("00001"), other.devices.get("00001"))
             pacer, other_pacer = seen._pacer, other._pacer
-            assert isinstance(pacer, SharedPacer) and isinstance(other_pacer, SharedPacer)
+            assert isinstance(pacer, SharedPacer)
+            assert isinstance(other_pacer, SharedPacer)
             sent_at = await pacer.acquire()
             pacer.on_throttled(sent_at, RateLimitHint(retry_after=2.0))
             await pacer._settle_reports()

@@ -21,7 +21,9 @@ from livionkey_async.testing import SimConfig, Simulator
 CONFIG = SimConfig(devices=1, keys=1)
 
 
-def _clients(sim: Simulator, url: str, namespace: str, n: int, **options: object) -> list:
+def _clients(
+    sim: Simulator, url: str, namespace: str, n: int, **options: object
+) -> list[LivionKeyClient]:
     return [
         LivionKeyClient(
             CONFIG.email,
@@ -75,7 +77,8 @@ async def test_a_token_is_dropped_only_if_it_is_still_the_one_that_failed(
         await cache.put("newer-token", 4_000_000_000.0)
         await cache.drop("older-token")  # refused, but replaced already
         kept = await cache.get()
-        assert kept is not None and kept.token == "newer-token"
+        assert kept is not None
+        assert kept.token == "newer-token"
         await cache.drop("newer-token")
         assert await cache.get() is None
     finally:
@@ -95,7 +98,8 @@ async def test_the_login_lock_is_released_only_by_its_owner(
         assert await cache.lock(10.0) is None  # still ours
         await cache.unlock(owner)
         again = await cache.lock(10.0)
-        assert again is not None and again != owner  # a new value per acquisition
+        assert again is not None
+        assert again != owner
         await cache.unlock(again)
     finally:
         await store.aclose()
