@@ -38,7 +38,7 @@ __all__ = ["SharedPacer"]
 log = logging.getLogger("livionkey_async.pacing")
 
 _EPSILON = 1e-9
-_CHECK_AFTER = 0.05  # a request that waited longer than this for its slot checks the plan
+_CHECK_AFTER = 0.25  # a request that waited longer than this for its slot checks the plan
 _MAX_DEFAULT_PAUSE = 30.0
 _REMEMBERED = 4096  # slots whose generation is remembered, for the 429s that may answer them
 
