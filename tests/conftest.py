@@ -100,7 +100,7 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def redis_namespace(request: pytest.FixtureRequest) -> str:
+def redis_namespace() -> str:
     """A namespace of this test's own in the shared Redis, so tests never see each other's keys."""
     import secrets
 
