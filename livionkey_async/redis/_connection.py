@@ -38,14 +38,16 @@ class Connection:
         self._url = url
         self._timeout = timeout
         self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
-        self._scripts: dict[tuple[int, str], AsyncScript] = {}
+        self._scripts: dict[tuple[aioredis.Redis, str], AsyncScript] = {}
 
     def client(self) -> aioredis.Redis:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
             for gone in [other for other in self._clients if other.is_closed()]:
-                del self._clients[gone]
+                old = self._clients.pop(gone)
+                for key in [key for key in self._scripts if key[0] is old]:
+                    del self._scripts[key]
             client = aioredis.Redis.from_url(
                 self._url,
                 decode_responses=True,
@@ -67,9 +69,9 @@ class Connection:
     async def script(self, source: str, keys: list[str], args: list[str]) -> Any:
         """Run a Lua script (``EVALSHA``, loaded again after a ``NOSCRIPT``)."""
         client = self.client()
-        script = self._scripts.get((id(client), source))
+        script = self._scripts.get((client, source))
         if script is None:
-            script = self._scripts[id(client), source] = client.register_script(source)
+            script = self._scripts[client, source] = client.register_script(source)
         return await self.run(lambda _: script(keys=keys, args=args))
 
     async def aclose(self) -> None:

@@ -71,6 +71,8 @@ async def test_redis_restarted_mid_run_loses_and_duplicates_nothing(
         private_redis.stop()
         await _wait_for(lambda: len(sim.contracts()) >= 30, "30 contracts without Redis")
         stopped = all(isinstance(c._pacer, SharedPacer) and not c._pacer.shared for c in clients)
+        # Alone, each paces at its share of the account's ceiling: 30/s for three processes.
+        alone_rates = [c.stats.current_rate for c in clients]
         private_redis.start()
         reports = await asyncio.gather(*jobs)
         # Back together once Redis answers again: the next requests take shared slots.
@@ -86,6 +88,7 @@ async def test_redis_restarted_mid_run_loses_and_duplicates_nothing(
     assert ids == sorted(s.contract_id for w in range(workers) for s in _specs(w, each))
     assert sim.stats.logins == 1  # the token lived in each process meanwhile
     assert stopped, "the processes did not notice Redis was gone"
+    assert alone_rates == [pytest.approx(10.0)] * workers
     assert rejoined, "the processes did not rejoin the shared budget"
     said = [r.getMessage() for r in caplog.records if r.name == "livionkey_async.shared"]
     assert sum("unreachable" in m for m in said) == workers  # once per process
