@@ -92,10 +92,11 @@ class SharedLogin:
                     if adopted is not None:
                         return adopted
                     result = await self._login()
-                    await self._cache.put(result.token, self._expiry(result))
+                    await self._publish(result)  # the store failing now costs no second login
                     return result
                 finally:
-                    await self._cache.unlock(owner)
+                    with contextlib.suppress(StoreUnavailable):  # else it lapses after its TTL
+                        await self._cache.unlock(owner)
             # Another process logs in; should it die, its lock expires after its TTL.
             await self._sleep(_POLL)
 
