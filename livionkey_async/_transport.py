@@ -46,8 +46,8 @@ from ._errors import (
     error_from_response,
     message_of,
 )
+from ._gate import Gate
 from ._lenient_json import loads_lenient
-from ._pacing import Pacer
 from ._ratelimit_headers import RateLimitHint, parse_rate_limit
 from ._retry_budget import RetryBudget
 from ._stats import Counters, RequestEvent
@@ -165,7 +165,7 @@ class Transport:
         self,
         *,
         base_url: URL,
-        pacer: Pacer,
+        pacer: Gate,
         budget: RetryBudget,
         counters: Counters,
         timeout: float,

@@ -17,6 +17,7 @@ import aiohttp
 from yarl import URL
 
 from .._client import build_pipeline, stats_snapshot
+from .._shared import SharedStore
 from .._stats import ClientStats, RequestEvent
 from ._assumptions import DEFAULT_BASE_URL
 from ._automats import Automats
@@ -44,6 +45,8 @@ class LivionKeyV2Client:
     ``timeout`` seconds per attempt, ``max_wait`` the longest a 429 pause may hold a request.
     ``session``: your own aiohttp session (never closed by the client). ``allow_insecure``:
     permit plain ``http://`` to a non-loopback host. ``wall_clock`` stamps the signatures.
+    ``store``: the rate budget this client shares with the other processes of the service
+    account (a ``livionkey_async.redis.RedisStore``); ``None`` keeps it in this process.
     """
 
     def __init__(
@@ -67,6 +70,7 @@ class LivionKeyV2Client:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        store: SharedStore | None = None,
     ) -> None:
         pipeline = build_pipeline(
             base_url=base_url,
@@ -85,6 +89,8 @@ class LivionKeyV2Client:
             clock=clock,
             wall_clock=wall_clock,
             error_mapper=error_from_v2,
+            store=store,
+            identity=service_account_id,
         )
         signer = ServiceAccountSigner(
             service_account_id,
@@ -94,6 +100,7 @@ class LivionKeyV2Client:
             remember=max(64, 4 * max_connections),
         )
         self._sleep = sleep
+        self._pipeline = pipeline
         self._counters, self._pacer = pipeline.counters, pipeline.pacer
         self._transport = pipeline.transport
         self._transport.auth = signer
@@ -144,4 +151,4 @@ class LivionKeyV2Client:
     async def close(self) -> None:
         """Close the connection pool (unless it is the caller's own session). Requests after
         this raise ``TransportError`` until the client is entered again with ``async with``."""
-        await self._transport.close()
+        await self._pipeline.aclose()
