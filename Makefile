@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit bench bench-bulk bench-all profile clean
+.PHONY: install demo test lint typecheck unit bench bench-bulk bench-shared bench-all profile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The tests get a private redis-server (installed from Debian when missing), stopped after.
 unit: $(STAMP)
-	$(BIN)/pytest -q
+	scripts/with-redis $(BIN)/pytest -q
 
 test: lint typecheck unit
 
@@ -42,7 +43,11 @@ bench: $(VENV)/.bench-installed
 bench-bulk: $(VENV)/.bench-installed
 	$(BIN)/python -m benchmarks.bulk
 
-bench-all: bench bench-bulk
+# Many worker processes on one account, with and without the shared Redis store.
+bench-shared: $(VENV)/.bench-installed
+	scripts/with-redis $(BIN)/python -m benchmarks.shared
+
+bench-all: bench bench-bulk bench-shared
 
 # Where the client's CPU per request goes (cProfile): benchmarks/results/profile.txt.
 profile: $(VENV)/.bench-installed

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Generic, TypeVar, cast
@@ -29,7 +28,7 @@ from ._errors import (
     ValidationError,
 )
 from ._fanout import ItemResult, Outcome, Settled, Source, fan_out
-from ._journal import Journal
+from ._journal import Journal, JournalTarget
 from ._models import ContractUpdate, CreatedContract, CreatedKey, NewContract, NewKey
 from ._validation import check_id, validate_contract_update, validate_new_contract, validate_new_key
 
@@ -154,14 +153,14 @@ class BulkRunner:
         source: Source[S],
         concurrency: int,
         on_progress: ProgressHook | None,
-        journal_path: str | os.PathLike[str] | None,
+        journal_path: JournalTarget | None,
         sink: Callable[[ItemResult[S, R]], Awaitable[None]],
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         journal = None
         if journal_path is not None:
-            journal = Journal(journal_path, pepper=self._journal_pepper())
+            journal = await Journal.open(journal_path, pepper=self._journal_pepper())
         total = len(source) if isinstance(source, list | tuple) else None
         started = time.monotonic()
         counts = dict.fromkeys(Outcome, 0)
@@ -201,6 +200,7 @@ class BulkRunner:
                     error=None if item.error is None else type(item.error).__name__,
                     unknown=isinstance(item.error, AmbiguousOutcomeError),
                 )
+                await journal.flush()
             await sink(item)
             if on_progress is not None:
                 _call_hook(
@@ -230,7 +230,7 @@ class BulkRunner:
             await fan_out(source, work=work, emit=emit, concurrency=concurrency, prepare=prepare)
         finally:
             if journal is not None:
-                journal.close()
+                await journal.aclose()
 
     async def _report(
         self,
@@ -238,7 +238,7 @@ class BulkRunner:
         source: Source[S],
         concurrency: int,
         on_progress: ProgressHook | None,
-        journal: str | os.PathLike[str] | None,
+        journal: JournalTarget | None,
         report: BulkReport[S, R] | None,
     ) -> BulkReport[S, R]:
         # The caller may pass the report in: cancelled, the job re-raises the cancellation (as
@@ -261,7 +261,7 @@ class BulkRunner:
         source: Source[S],
         concurrency: int,
         on_progress: ProgressHook | None,
-        journal: str | os.PathLike[str] | None,
+        journal: JournalTarget | None,
     ) -> AsyncIterator[ItemResult[S, R]]:
         # A small queue: a slow consumer slows the job down instead of piling up results.
         queue: asyncio.Queue[ItemResult[S, R] | None] = asyncio.Queue(maxsize=concurrency)
@@ -334,7 +334,7 @@ class Bulk(BulkRunner):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        journal: JournalTarget | None = None,
         check_batch: bool = True,
         report: BulkReport[NewContract, CreatedContract] | None = None,
     ) -> BulkReport[NewContract, CreatedContract]:
@@ -354,7 +354,7 @@ class Bulk(BulkRunner):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        journal: JournalTarget | None = None,
         check_batch: bool = True,
     ) -> AsyncIterator[ItemResult[NewContract, CreatedContract]]:
         """Like ``create_contracts``, but yields each item's result as it finishes."""
@@ -384,7 +384,7 @@ class Bulk(BulkRunner):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        journal: JournalTarget | None = None,
         report: BulkReport[tuple[str, ContractUpdate], None] | None = None,
     ) -> BulkReport[tuple[str, ContractUpdate], None]:
         """Apply ``(contract object id, ContractUpdate)`` pairs; report every item."""
@@ -398,7 +398,7 @@ class Bulk(BulkRunner):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        journal: JournalTarget | None = None,
     ) -> AsyncIterator[ItemResult[tuple[str, ContractUpdate], None]]:
         """Like ``update_contracts``, but yields each item's result as it finishes."""
         return self._stream(self._update_job(), updates, concurrency, on_progress, journal)
@@ -429,7 +429,7 @@ class Bulk(BulkRunner):
         cancellation: bool = False,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        journal: JournalTarget | None = None,
         report: BulkReport[str, None] | None = None,
     ) -> BulkReport[str, None]:
         """Delete contracts by object id (a contract already gone counts as deleted)."""
@@ -443,7 +443,7 @@ class Bulk(BulkRunner):
         cancellation: bool = False,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        journal: JournalTarget | None = None,
     ) -> AsyncIterator[ItemResult[str, None]]:
         """Like ``delete_contracts``, but yields each item's result as it finishes."""
         job = self._delete_job(cancellation)
@@ -475,7 +475,7 @@ class Bulk(BulkRunner):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        journal: JournalTarget | None = None,
         report: BulkReport[NewKey, CreatedKey] | None = None,
     ) -> BulkReport[NewKey, CreatedKey]:
         """Add every key of ``specs``, each exactly once; report every item."""
@@ -487,7 +487,7 @@ class Bulk(BulkRunner):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        journal: JournalTarget | None = None,
     ) -> AsyncIterator[ItemResult[NewKey, CreatedKey]]:
         """Like ``create_keys``, but yields each item's result as it finishes."""
         return self._stream(self._key_job(), specs, concurrency, on_progress, journal)

@@ -5,7 +5,8 @@ Every kind of job (``contracts``, ``keys``, ``update``, ``cancel``) reads its fi
 ``contract_id``, resolved with one account-wide listing), runs with the same progress bar,
 journal and Ctrl-C handling, and ends with the same summary, ``--report`` lines and exit status:
 0 when every item succeeded, 1 otherwise, 130 when interrupted (the summary still accounts for
-every row).
+every row). Several workers may split one file (``--shard I/N``, each item in exactly one part)
+and share a journal in Redis (``--redis URL --shared-journal NAME``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from ._job_files import (
     read_update_file,
 )
 from ._models import Contract, ContractUpdate, NewContract, NewKey
+from ._shard import Shard
 from ._spec_files import COLUMNS, Problems, read_spec_file
 
 __all__ = ["COMMAND", "run_bulk"]
@@ -93,7 +95,7 @@ def _start(
         return await helper(client)(
             specs,
             concurrency=args.concurrency,
-            journal=args.journal,
+            journal=args.journal_target,
             on_progress=on_progress,
             report=report,
             **{name: option(args) for name, option in extra.items()},
@@ -214,13 +216,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         sub.add_argument(
             "--journal", type=Path, help="JSON-lines journal: a rerun skips what succeeded"
         )
+        sub.add_argument(
+            "--shared-journal",
+            metavar="NAME",
+            help="a journal in the --redis store, shared by every worker (instead of --journal)",
+        )
+        sub.add_argument(
+            "--shard",
+            type=_shard,
+            metavar="I/N",
+            help="run part I of N (each item in exactly one part, by a hash of its key)",
+        )
         sub.add_argument("--report", type=Path, help="write every item's outcome (JSON lines)")
         if name == "cancel":
             sub.add_argument("--notify", action="store_true", help="have Livion notify each person")
 
 
+def _shard(text: str) -> Shard:
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _journal_target(client: LivionKeyClient, args: argparse.Namespace) -> object:
+    if args.shared_journal is None:
+        return args.journal
+    if args.journal is not None:
+        raise SystemExit("error: --journal and --shared-journal exclude each other")
+    if client.store is None:
+        raise SystemExit("error: --shared-journal needs --redis URL (or LIVIONKEY_REDIS_URL)")
+    return client.store.journal(args.shared_journal)
+
+
 async def _bulk(client: LivionKeyClient, args: argparse.Namespace) -> int:
     kind = KINDS[args.what]
+    args.journal_target = _journal_target(client, args)
     try:
         # utf-8-sig: spreadsheets save "CSV UTF-8" with a byte-order mark before the header.
         with args.file.open(encoding="utf-8-sig", newline="") as lines:
@@ -232,6 +263,12 @@ async def _bulk(client: LivionKeyClient, args: argparse.Namespace) -> int:
         )
         return 1
     prepared = await kind.prepare(client, rows)
+    if args.shard is not None:
+        owns = args.shard.owns
+        prepared = Prepared(
+            [spec for spec in prepared.specs if owns(kind.label(spec))],
+            [target for target in prepared.gone if owns(target.label)],
+        )
     report: BulkReport[Any, Any]
     report, interrupted = await run_bulk(
         lambda on_progress, report: kind.start(client, prepared.specs, args, on_progress, report),

@@ -27,6 +27,7 @@ from ._cli_output import (
 from ._client import LivionKeyClient
 from ._errors import LivionKeyError, LoginError, NotFoundError
 from ._models import Contact, Contract, KeyRef, NewContract
+from ._shared import SharedStore
 from ._spec_files import parse_instant
 
 __all__ = ["COMMANDS", "ENVIRONMENT", "add_connection_arguments", "instant", "run_with_client"]
@@ -36,6 +37,7 @@ environment:
   LIVIONKEY_EMAIL      the account's email (instead of --email)
   LIVIONKEY_PASSWORD   its password (instead of --password, which other users can see)
   LIVIONKEY_BASE_URL   the API's address (instead of --base-url), e.g. a simulator's
+  LIVIONKEY_REDIS_URL  a Redis shared with other workers (instead of --redis)
 """
 # What exit status a shell expects after Ctrl-C, and after its reader closed stdout.
 INTERRUPTED = 130
@@ -58,13 +60,33 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--rate-limit", type=float, default=None, help="requests/second ceiling")
     group.add_argument("--max-connections", type=int, default=16)
     group.add_argument(
+        "--redis",
+        metavar="URL",
+        default=os.environ.get("LIVIONKEY_REDIS_URL"),
+        help="share the login and the rate budget with other workers through this Redis "
+        "(env LIVIONKEY_REDIS_URL; needs the redis extra)",
+    )
+    group.add_argument(
         "--json", action="store_true", help="print JSON (our field names) instead of tables"
     )
     parser.epilog = ENVIRONMENT
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
-def _client(args: argparse.Namespace) -> LivionKeyClient:
+def _store(args: argparse.Namespace) -> SharedStore | None:
+    url = getattr(args, "redis", None)
+    if not url:
+        return None
+    try:
+        from .redis import RedisStore
+    except ImportError:
+        raise SystemExit(
+            "--redis needs the redis extra: pip install 'livionkey-async[redis]'"
+        ) from None
+    return RedisStore(url)
+
+
+def _client(args: argparse.Namespace, store: SharedStore | None = None) -> LivionKeyClient:
     email = args.email or os.environ.get("LIVIONKEY_EMAIL")
     password = args.password or os.environ.get("LIVIONKEY_PASSWORD")
     if not email:
@@ -79,6 +101,7 @@ def _client(args: argparse.Namespace) -> LivionKeyClient:
         base_url=args.base_url,
         rate_limit=args.rate_limit,
         max_connections=args.max_connections,
+        store=store,
     )
 
 
@@ -89,8 +112,13 @@ def run_with_client(
 
     def run(args: argparse.Namespace) -> int:
         async def main() -> int:
-            async with _client(args) as client:
-                return await job(client, args)
+            store = _store(args)
+            try:
+                async with _client(args, store) as client:
+                    return await job(client, args)
+            finally:
+                if store is not None:
+                    await store.aclose()
 
         try:
             return asyncio.run(main())

@@ -32,12 +32,16 @@ from ._errors import (
     ValidationError,
     error_from_response,
 )
+from ._gate import Gate
 from ._http import DEFAULT_MAX_ANSWER_BYTES, checked_url
 from ._keypad import Keypad
 from ._keys import Keys
 from ._models import LoginResult
 from ._pacing import Pacer
 from ._retry_budget import RetryBudget
+from ._shared import SharedStore, account_key
+from ._shared_login import SharedBearerAuth, SharedLogin
+from ._shared_pacing import SharedPacer
 from ._stats import ClientStats, Counters, RequestEvent
 from ._transport import Call, Deadline, ErrorMapper, Transport
 
@@ -102,8 +106,15 @@ class Pipeline:
     """The request path of one client: its counters, its pacer and the transport over both."""
 
     counters: Counters
-    pacer: Pacer
+    pacer: Gate
     transport: Transport
+    account: str  # the account's name in a shared store (a digest)
+
+    async def aclose(self) -> None:
+        """Close the transport (and stop a shared pacer's reports on their way)."""
+        if isinstance(self.pacer, SharedPacer):
+            await self.pacer.aclose()
+        await self.transport.close()
 
 
 def build_pipeline(
@@ -127,9 +138,13 @@ def build_pipeline(
     deadline: float | None = DEFAULT_DEADLINE,
     max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+    store: SharedStore | None = None,
+    identity: str = "",
 ) -> Pipeline:
     """The pipeline options every client takes (V1's and API v2's), checked and wired in one
-    place; the client sets the transport's ``auth`` and ``secrets``."""
+    place; the client sets the transport's ``auth`` and ``secrets``. With a ``store``, the pacing
+    is the budget the account (``identity`` at this base URL) shares there with the other
+    processes."""
     check_options(
         rate_limit=rate_limit,
         rate_hint=rate_hint,
@@ -142,16 +157,40 @@ def build_pipeline(
         max_answer_bytes=max_answer_bytes,
     )
     counters = Counters()
-    pacer = Pacer(
-        rate_limit=rate_limit,
-        rate_hint=rate_hint,
-        max_wait=max_wait,
-        max_retry_after=max_retry_after,
-        clock=clock,
-        sleep=sleep,
-    )
+    url = checked_base_url(base_url, allow_insecure)
+    account = account_key(str(url), identity)
+
+    def local(ceiling: float | None, hint: float | None) -> Pacer:
+        return Pacer(
+            rate_limit=ceiling,
+            rate_hint=hint,
+            max_wait=max_wait,
+            max_retry_after=max_retry_after,
+            clock=clock,
+            sleep=sleep,
+        )
+
+    pacer: Gate
+    if store is None:
+        pacer = local(rate_limit, rate_hint)
+    else:
+        budget = store.rate_budget(
+            account, rate_limit=rate_limit, initial_rate=30.0, burst=1, min_rate=0.5
+        )
+        pacer = SharedPacer(
+            budget,
+            store.health,
+            local=local,
+            rate_limit=rate_limit,
+            rate_hint=rate_hint,
+            max_wait=max_wait,
+            max_retry_after=max_retry_after,
+            retry_interval=store.retry_interval,
+            clock=clock,
+            sleep=sleep,
+        )
     transport = Transport(
-        base_url=checked_base_url(base_url, allow_insecure),
+        base_url=url,
         pacer=pacer,
         budget=RetryBudget(),
         counters=counters,
@@ -169,10 +208,10 @@ def build_pipeline(
         wall_clock=wall_clock,
         error_mapper=error_mapper,
     )
-    return Pipeline(counters, pacer, transport)
+    return Pipeline(counters, pacer, transport, account)
 
 
-def stats_snapshot(counters: Counters, pacer: Pacer) -> ClientStats:
+def stats_snapshot(counters: Counters, pacer: Gate) -> ClientStats:
     """What a client has done so far, read at once from its counters and its pacer."""
     return ClientStats(
         requests=counters.requests,
@@ -235,6 +274,7 @@ class LivionKeyClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        store: SharedStore | None = None,
     ) -> None:
         if not email or not password:
             raise ValidationError("email and password are required")
@@ -260,13 +300,30 @@ class LivionKeyClient:
             sleep=sleep,
             clock=clock,
             wall_clock=wall_clock,
+            store=store,
+            identity=email,
         )
+        self._pipeline = pipeline
+        self._store = store
         self._counters, self._pacer = pipeline.counters, pipeline.pacer
         self._transport = pipeline.transport
+        login: Callable[[], Awaitable[LoginResult]] = self._login
+        shared = None
+        if store is not None:
+            shared = login = SharedLogin(
+                self._login,
+                store.token_cache(pipeline.account),
+                store.health,
+                lock_ttl=store.lock_ttl,
+                sleep=sleep,
+                wall_clock=wall_clock,
+            )
         self._auth = TokenHolder(
-            self._login, refresh_margin=refresh_margin, clock=clock, wall_clock=wall_clock
+            login, refresh_margin=refresh_margin, clock=clock, wall_clock=wall_clock
         )
-        self._transport.auth = BearerAuth(self._auth)
+        self._transport.auth = (
+            BearerAuth(self._auth) if shared is None else SharedBearerAuth(self._auth, shared)
+        )
         self._transport.secrets = lambda: (password, *self._auth.secrets())
         self.devices = Devices(self._transport, clock=clock)
         self.keys = Keys(self._transport, self.devices, sleep=sleep, clock=clock)
@@ -280,6 +337,11 @@ class LivionKeyClient:
     @property
     def base_url(self) -> URL:
         return self._transport.base_url
+
+    @property
+    def store(self) -> SharedStore | None:
+        """What this client shares with the account's other processes (``store=``), if any."""
+        return self._store
 
     @property
     def stats(self) -> ClientStats:
@@ -311,7 +373,7 @@ class LivionKeyClient:
         own session). Requests after this raise ``TransportError`` until the client is entered
         again with ``async with``."""
         await self._auth.aclose()
-        await self._transport.close()
+        await self._pipeline.aclose()
 
     async def login(self) -> None:
         """Log in now rather than on the first request (to fail fast on wrong credentials).

@@ -15,6 +15,12 @@ helpers report it as a ``SpecChangedError`` naming the fields. Items whose outco
 before it creates again. Lines that cannot be read (a torn
 last line after a crash) and lines without a fingerprint are ignored: those items simply run
 again, which exactly-once creation makes safe.
+
+The lines live in a file, or in a :class:`JournalBackend` (a shared store, so that a job resumed
+on another machine, or split across workers, skips what any of them finished): the same lines,
+read once when the job starts (the first header there gives every worker the same salt) and
+appended as items finish. A backend that cannot be reached keeps the lines to append and tries
+again with the next item; what it never took is said in the log (those items run again).
 """
 
 from __future__ import annotations
@@ -25,12 +31,14 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol, TypeAlias
 
-__all__ = ["SECRET_FIELDS", "Fingerprint", "Journal"]
+from ._shared import StoreUnavailable
+
+__all__ = ["SECRET_FIELDS", "Fingerprint", "Journal", "JournalBackend", "JournalTarget"]
 
 log = logging.getLogger("livionkey_async.bulk")
 
@@ -43,24 +51,68 @@ SECRET_FIELDS = frozenset({"pincode", "pincodes", "key_code", "code", "backup_co
 _SECRETS = "secrets"
 
 
+class JournalBackend(Protocol):
+    """Where a journal's lines live when they are not in a file (a shared store)."""
+
+    async def load(self, header: str) -> list[str]:
+        """Every line so far, in order; when there is none yet, ``header`` becomes the first."""
+        ...
+
+    async def append(self, lines: Sequence[str]) -> None: ...
+
+
+JournalTarget: TypeAlias = "str | os.PathLike[str] | JournalBackend"
+
+
 class Journal:
-    """Append-only record of a bulk job's finished items, read back on a rerun."""
+    """Append-only record of a bulk job's finished items, read back on a rerun.
+
+    ``Journal(path)`` reads a file; ``await Journal.open(target)`` takes a path or a
+    :class:`JournalBackend`.
+    """
+
+    _salt: bytes | None
+    _pending: list[str]
+    _done: dict[str, dict[str, Any]]
+    _unknown: set[str]
+    _file: IO[str] | None
 
     def __init__(self, path: str | os.PathLike[str], *, pepper: bytes = b"") -> None:
+        self._start(str(path), pepper, None)
         self.path = Path(path)
-        self._pepper = pepper
-        self._done: dict[str, dict[str, Any]] = {}
-        self._unknown: set[str] = set()
-        self._salt: bytes | None = None
         if self.path.exists():
-            self._read()
+            with self.path.open(encoding="utf-8") as lines:
+                self._read(lines)
         self._header_needed = self._salt is None
         if self._salt is None:
             self._salt = secrets.token_bytes(16)
-        self._file: IO[str] | None = None
+
+    @classmethod
+    async def open(cls, target: JournalTarget, *, pepper: bytes = b"") -> Journal:
+        """The journal at ``target``: a file's path, or a backend (read once, now)."""
+        if isinstance(target, str | os.PathLike):
+            return cls(target, pepper=pepper)
+        journal = cls.__new__(cls)
+        journal._start(repr(target), pepper, target)
+        header = json.dumps({"journal": _FORMAT, "salt": secrets.token_bytes(16).hex()})
+        journal._read(await target.load(header))
+        if journal._salt is None:  # a first line nobody can read: digests of this run only
+            journal._salt = secrets.token_bytes(16)
+        return journal
+
+    def _start(self, where: str, pepper: bytes, backend: JournalBackend | None) -> None:
+        self._where = where
+        self._backend = backend
+        self._pending = []
+        self._pepper = pepper
+        self._done = {}
+        self._unknown = set()
+        self._salt = None
+        self._header_needed = False
+        self._file = None
 
     def __repr__(self) -> str:
-        return f"Journal({str(self.path)!r}, done={len(self._done)})"
+        return f"Journal({self._where!r}, done={len(self._done)})"
 
     def __enter__(self) -> Journal:
         return self
@@ -68,37 +120,36 @@ class Journal:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _read(self) -> None:
+    def _read(self, lines: Iterable[str]) -> None:
         unsigned = 0
-        with self.path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, 1):
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    log.warning("journal %s: line %d unreadable, ignored", self.path, number)
-                    continue
-                if not isinstance(entry, dict):
-                    continue
-                if "journal" in entry:
-                    salt = entry.get("salt")
-                    if self._salt is None and isinstance(salt, str):
-                        try:
-                            self._salt = bytes.fromhex(salt)
-                        except ValueError:
-                            log.warning("journal %s: line %d has a bad salt", self.path, number)
-                elif entry.get("outcome") == "succeeded":
-                    self._unknown.discard(str(entry.get("key")))
-                    if isinstance(entry.get("spec"), dict) and self._salt is not None:
-                        self._done[str(entry.get("key"))] = entry
-                    else:
-                        unsigned += 1
-                elif entry.get("unknown") is True:
-                    self._unknown.add(str(entry.get("key")))
+        for number, line in enumerate(lines, 1):
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                log.warning("journal %s: line %d unreadable, ignored", self._where, number)
+                continue
+            if not isinstance(entry, dict):
+                continue
+            if "journal" in entry:
+                salt = entry.get("salt")
+                if self._salt is None and isinstance(salt, str):
+                    try:
+                        self._salt = bytes.fromhex(salt)
+                    except ValueError:
+                        log.warning("journal %s: line %d has a bad salt", self._where, number)
+            elif entry.get("outcome") == "succeeded":
+                self._unknown.discard(str(entry.get("key")))
+                if isinstance(entry.get("spec"), dict) and self._salt is not None:
+                    self._done[str(entry.get("key"))] = entry
+                else:
+                    unsigned += 1
+            elif entry.get("unknown") is True:
+                self._unknown.add(str(entry.get("key")))
         if unsigned:
             log.warning(
                 "journal %s: %d line(s) without a fingerprint (an older format) ignored: "
                 "those items run again",
-                self.path,
+                self._where,
                 unsigned,
             )
 
@@ -145,10 +196,9 @@ class Journal:
         error: str | None = None,
         unknown: bool = False,
     ) -> None:
-        """Append one finished item; flushed at once so a crash loses at most this line.
-        ``unknown``: its create may have landed (the outcome was never settled)."""
-        if self._file is None:
-            self._file = self._open()
+        """Append one finished item; flushed at once so a crash loses at most this line (with
+        a backend: sent by the next :meth:`flush`). ``unknown``: its create may have landed (the
+        outcome was never settled)."""
         entry: dict[str, Any] = {
             "key": key,
             "outcome": outcome,
@@ -161,8 +211,13 @@ class Journal:
             entry["error"] = error
         if unknown:
             entry["unknown"] = True
-        self._file.write(json.dumps(entry) + "\n")
-        self._file.flush()
+        if self._backend is not None:
+            self._pending.append(json.dumps(entry))
+        else:
+            if self._file is None:
+                self._file = self._open()
+            self._file.write(json.dumps(entry) + "\n")
+            self._file.flush()
         if outcome == "succeeded":
             self._done[key] = entry
             self._unknown.discard(key)
@@ -180,6 +235,32 @@ class Journal:
             file.write(json.dumps({"journal": _FORMAT, "salt": self._salt.hex()}) + "\n")
             self._header_needed = False
         return file
+
+    async def flush(self) -> None:
+        """Send the lines recorded since the last flush to the backend (files write at once).
+        A backend that cannot be reached keeps them for the next flush."""
+        if self._backend is None or not self._pending:
+            return
+        lines = list(self._pending)
+        try:
+            await self._backend.append(lines)
+        except StoreUnavailable as exc:
+            if len(self._pending) == len(lines) == 1:
+                log.warning("journal %s: cannot append (%s); trying again", self._where, exc)
+            return
+        del self._pending[: len(lines)]
+
+    async def aclose(self) -> None:
+        """Flush what is left and close; lines a backend never took are said in the log."""
+        await self.flush()
+        if self._pending:
+            log.warning(
+                "journal %s: %d line(s) could not be written: those items run again next time",
+                self._where,
+                len(self._pending),
+            )
+            self._pending.clear()
+        self.close()
 
     def close(self) -> None:
         if self._file is not None:

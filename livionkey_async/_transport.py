@@ -60,6 +60,7 @@ from ._errors import (
     message_of,
     shown,
 )
+from ._gate import Gate
 from ._http import (
     DEFAULT_MAX_ANSWER_BYTES,
     _DeadlineSpent,
@@ -70,7 +71,6 @@ from ._http import (
     retryable,
     transport_error,
 )
-from ._pacing import Pacer
 from ._ratelimit_headers import RateLimitHint, parse_rate_limit
 from ._retry_budget import RetryBudget
 from ._stats import Counters, RequestEvent
@@ -270,7 +270,7 @@ class Transport:
         self,
         *,
         base_url: URL,
-        pacer: Pacer,
+        pacer: Gate,
         budget: RetryBudget,
         counters: Counters,
         timeout: float,

@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import aiohttp.client_reqrep
@@ -22,6 +23,9 @@ import aioresponses.core
 import pytest
 from aiohttp.client_proto import ResponseHandler
 from aiohttp.streams import StreamReader
+
+if TYPE_CHECKING:
+    from redis_support import RedisServer
 
 _original_init = aiohttp.ClientResponse.__init__
 
@@ -81,3 +85,36 @@ def rsa_key_pem() -> str:
 def other_rsa_key_pem() -> str:
     """Another private key: signatures made with it must be refused."""
     return _rsa_key_pem("wrong")
+
+
+# -- Redis: a real server for the shared store (never skipped; see tests/redis_support.py) -----
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """The session's Redis (``make test`` starts one; a plain pytest starts its own)."""
+    from redis_support import session_redis
+
+    with session_redis() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_namespace() -> str:
+    """A namespace of this test's own in the shared Redis, so tests never see each other's keys."""
+    import secrets
+
+    return f"t{secrets.token_hex(6)}"
+
+
+@pytest.fixture
+def private_redis() -> Iterator[RedisServer]:
+    """A redis-server of this test's own, to stop and restart."""
+    from redis_support import RedisServer
+
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()

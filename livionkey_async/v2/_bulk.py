@@ -20,7 +20,6 @@ what each job is:
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -28,7 +27,7 @@ from .._bulk import DEFAULT_CONCURRENCY, BulkReport, BulkRunner, Job, ProgressHo
 from .._errors import AmbiguousOutcomeError, DuplicateContractError, NotFoundError, ValidationError
 from .._exactly_once import ExactlyOnce
 from .._fanout import ItemResult, Outcome, Settled, Source
-from .._journal import Journal
+from .._journal import Journal, JournalTarget
 from ._models import (
     IloqKeyContract,
     MechanicalKeyContract,
@@ -51,18 +50,21 @@ __all__ = ["V2Bulk"]
 
 class _IloqClaims:
     """Which iLOQ contracts one job may call its own: new since it started, and owned by no item
-    yet (``owned``: the ids an earlier run's journal gives to its items)."""
+    yet (the ids an earlier run's ``journal`` gives to its items are owned)."""
 
-    def __init__(self, client: LivionKeyV2Client, owned: set[str]) -> None:
+    def __init__(self, client: LivionKeyV2Client, journal: JournalTarget | None) -> None:
         self._client = client
+        self._journal = journal
         self._before: set[str] | None = None
-        self._claimed = set(owned)
+        self._claimed: set[str] = set()
         self._snapshot = asyncio.Lock()
 
     async def take_snapshot(self) -> None:
         """Note the contracts there are now (once, before the job's first create)."""
         async with self._snapshot:
             if self._before is None:
+                if self._journal is not None:
+                    self._claimed |= (await Journal.open(self._journal)).object_ids()
                 listed = self._client.iloq.contracts.iterate(ongoing=True, future=True)
                 self._before = {contract.id async for contract in listed}
 
@@ -117,10 +119,10 @@ class V2Bulk(BulkRunner):
     # -- iLOQ ----------------------------------------------------------------------------------
 
     def _iloq_job(
-        self, check_batch: bool, journal: str | os.PathLike[str] | None
+        self, check_batch: bool, journal: JournalTarget | None
     ) -> Job[NewIloqKeyContract, IloqKeyContract]:
         client = self._client
-        claims = _IloqClaims(client, Journal(journal).object_ids() if journal else set())
+        claims = _IloqClaims(client, journal)
         alike = AlikeSpecs()
 
         async def check(spec: NewIloqKeyContract) -> None:
@@ -176,7 +178,7 @@ class V2Bulk(BulkRunner):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        journal: JournalTarget | None = None,
         check_batch: bool = True,
         report: BulkReport[NewIloqKeyContract, IloqKeyContract] | None = None,
     ) -> BulkReport[NewIloqKeyContract, IloqKeyContract]:
@@ -198,7 +200,7 @@ class V2Bulk(BulkRunner):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        journal: JournalTarget | None = None,
         check_batch: bool = True,
     ) -> AsyncIterator[ItemResult[NewIloqKeyContract, IloqKeyContract]]:
         """Like ``create_iloq_contracts``, but yields each item's result as it finishes."""
@@ -247,7 +249,7 @@ class V2Bulk(BulkRunner):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        journal: JournalTarget | None = None,
         check_batch: bool = True,
         report: BulkReport[NewMechanicalKeyContract, MechanicalKeyContract] | None = None,
     ) -> BulkReport[NewMechanicalKeyContract, MechanicalKeyContract]:
@@ -262,7 +264,7 @@ class V2Bulk(BulkRunner):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        journal: JournalTarget | None = None,
         check_batch: bool = True,
     ) -> AsyncIterator[ItemResult[NewMechanicalKeyContract, MechanicalKeyContract]]:
         """Like ``create_mechanical_contracts``, but yields each item's result as it finishes."""
@@ -290,7 +292,7 @@ class V2Bulk(BulkRunner):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        journal: JournalTarget | None = None,
         report: BulkReport[str, None] | None = None,
     ) -> BulkReport[str, None]:
         """Cancel iLOQ contracts by id (one already gone counts as cancelled; one whose key is
@@ -304,7 +306,7 @@ class V2Bulk(BulkRunner):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        journal: JournalTarget | None = None,
         report: BulkReport[str, None] | None = None,
     ) -> BulkReport[str, None]:
         """Cancel mechanical contracts by id, as ``delete_iloq_contracts``."""

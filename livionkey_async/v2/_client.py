@@ -18,6 +18,7 @@ from yarl import URL
 
 from .._client import DEFAULT_DEADLINE, DEFAULT_MAX_RETRY_AFTER, build_pipeline, stats_snapshot
 from .._http import DEFAULT_MAX_ANSWER_BYTES
+from .._shared import SharedStore
 from .._stats import ClientStats, RequestEvent
 from .._transport import Deadline
 from ._assumptions import DEFAULT_BASE_URL
@@ -49,6 +50,8 @@ class LivionKeyV2Client:
     client, ``max_answer_bytes`` the largest answer read.
     ``session``: your own aiohttp session (never closed by the client). ``allow_insecure``:
     permit plain ``http://`` to a non-loopback host. ``wall_clock`` stamps the signatures.
+    ``store``: the rate budget this client shares with the other processes of the service
+    account (a ``livionkey_async.redis.RedisStore``); ``None`` keeps it in this process.
     """
 
     def __init__(
@@ -75,6 +78,7 @@ class LivionKeyV2Client:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        store: SharedStore | None = None,
     ) -> None:
         pipeline = build_pipeline(
             base_url=base_url,
@@ -96,6 +100,8 @@ class LivionKeyV2Client:
             clock=clock,
             wall_clock=wall_clock,
             error_mapper=error_from_v2,
+            store=store,
+            identity=service_account_id,
         )
         signer = ServiceAccountSigner(
             service_account_id,
@@ -105,6 +111,7 @@ class LivionKeyV2Client:
             remember=max(64, 4 * max_connections),
         )
         self._sleep = sleep
+        self._pipeline = pipeline
         self._counters, self._pacer = pipeline.counters, pipeline.pacer
         self._transport = pipeline.transport
         self._transport.auth = signer
@@ -160,4 +167,4 @@ class LivionKeyV2Client:
     async def close(self) -> None:
         """Close the connection pool (unless it is the caller's own session). Requests after
         this raise ``TransportError`` until the client is entered again with ``async with``."""
-        await self._transport.close()
+        await self._pipeline.aclose()

@@ -24,6 +24,7 @@ from livionkey_async import (
     TransportError,
 )
 from livionkey_async._pacing import Pacer
+from livionkey_async.redis import RedisStore
 
 DEVICE = {"id": "00001", "name": "Lobby", "product": "key30"}
 GUARD = 3.0  # seconds a test may take before it counts as hung
@@ -225,3 +226,34 @@ async def test_a_pacer_on_a_microsecond_clock_never_spins() -> None:
         for _ in range(100):
             pacer.on_success(await pacer.acquire())
     assert 3.2 < clock.now() - 1_700_000_000.123456 < 3.4  # 100 requests at 30/s
+
+
+async def test_a_shared_budget_caps_an_absurd_retry_after_and_keeps_the_deadline(
+    redis_url: str, redis_namespace: str
+) -> None:
+    absurd = {"Retry-After": "1000000000000"}
+    answers = iter([web.Response(status=429, text="slow down", headers=absurd)])
+
+    async def once_absurd(request: web.Request) -> web.StreamResponse:
+        return next(answers, None) or web.json_response(DEVICE)
+
+    store = RedisStore(redis_url, namespace=redis_namespace)
+    options = {"store": store, "max_wait": 600.0, "deadline": 5.0}
+    try:
+        async with (
+            web_server(once_absurd) as url,
+            new_client(url, **options) as client,
+            asyncio.timeout(GUARD),
+        ):
+            with pytest.raises(RateLimitedError) as absurd_one:
+                await client.devices.get("00001")
+            with pytest.raises(RateLimitedError) as later:
+                await client.devices.get("00001")
+    finally:
+        await store.aclose()
+    assert absurd_one.value.retry_after == 1e12  # what the server asked, told
+    # Every process of the account pauses 120 s, not 10^12 s; within a 5 s deadline that pause
+    # is refused at once rather than waited out (max_wait would have allowed it).
+    assert later.value.status is None
+    assert later.value.retry_after is not None
+    assert 100.0 < later.value.retry_after <= 120.0
