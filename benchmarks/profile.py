@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("livionkey_async/_pacing", "pacer"),
     ("livionkey_async/_auth", "auth (token)"),
     ("livionkey_async/_transport", "transport (request path)"),
+    ("livionkey_async/_http", "HTTP edge (bounded read, decode)"),
     ("livionkey_async/_convert", "cattrs conversion (ours)"),
     ("livionkey_async/_ratelimit_headers", "rate-limit headers"),
     ("livionkey_async/_retry_budget", "retry budget"),

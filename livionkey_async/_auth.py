@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -31,7 +32,7 @@ from typing import Protocol
 
 from yarl import URL
 
-from ._errors import LoginError
+from ._errors import LoginError, TransportError
 from ._models import LoginResult
 
 __all__ = ["DEFAULT_TOKEN_LIFETIME", "Authenticator", "BearerAuth", "TokenHolder"]
@@ -121,7 +122,17 @@ class TokenHolder:
                 raise LoginError(self._refused.message, status=self._refused.status)
             task = self._start_login()
         # shield: a caller that is cancelled must not cancel the login the others wait for.
-        return await asyncio.shield(task)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if task.cancelled() and (current is None or not current.cancelling()):
+                # Nobody cancelled this caller: the client was closed under the login it waited
+                # for. That is an answer (no token), not a cancellation to pass on.
+                raise TransportError(
+                    "the client was closed while this call waited for its login"
+                ) from None
+            raise
 
     async def aclose(self) -> None:
         """Stop a login in flight (a background refresh must not outlive its client)."""
@@ -149,7 +160,11 @@ class TokenHolder:
             self._retry_refresh_at = self._clock() + _REFRESH_RETRY
 
     def _start_login(self) -> asyncio.Task[str]:
-        task = asyncio.get_running_loop().create_task(self._do_login())
+        # In a context of its own: the login is shared, so no caller's deadline block (or other
+        # context) is its.
+        task = asyncio.get_running_loop().create_task(
+            self._do_login(), context=contextvars.Context()
+        )
         self._task = task
         return task
 

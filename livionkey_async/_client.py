@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import ipaddress
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
@@ -26,8 +25,15 @@ from ._bulk import Bulk
 from ._contracts import Contracts
 from ._convert import structure
 from ._devices import Devices
-from ._errors import AuthenticationError, LoginError, ValidationError, error_from_response
+from ._errors import (
+    AuthenticationError,
+    LoginError,
+    ResponseFormatError,
+    ValidationError,
+    error_from_response,
+)
 from ._gate import Gate
+from ._http import DEFAULT_MAX_ANSWER_BYTES, checked_url
 from ._keypad import Keypad
 from ._keys import Keys
 from ._models import LoginResult
@@ -37,9 +43,11 @@ from ._shared import SharedStore, account_key
 from ._shared_login import SharedBearerAuth, SharedLogin
 from ._shared_pacing import SharedPacer
 from ._stats import ClientStats, Counters, RequestEvent
-from ._transport import Call, ErrorMapper, Transport
+from ._transport import Call, Deadline, ErrorMapper, Transport
 
 __all__ = [
+    "DEFAULT_DEADLINE",
+    "DEFAULT_MAX_RETRY_AFTER",
     "LivionKeyClient",
     "Pipeline",
     "build_pipeline",
@@ -50,16 +58,14 @@ __all__ = [
 
 
 def checked_base_url(base_url: str, allow_insecure: bool) -> URL:
-    url = URL(base_url)
-    if url.scheme not in ("https", "http") or not url.host:
-        raise ValidationError(f"base_url must be an http(s) URL, not {base_url!r}")
-    if url.scheme == "http" and not allow_insecure and not _is_loopback(url.host):
-        raise ValidationError(
-            "base_url must use https (plain http is allowed only for loopback hosts, "
-            "or with allow_insecure=True)"
-        )
-    path = url.path if url.path.endswith("/") else url.path + "/"
-    return url.with_path(path).with_query(None).with_fragment(None)
+    """The client's base URL, checked (``_http.checked_url``)."""
+    return checked_url(base_url, allow_insecure=allow_insecure)
+
+
+# Seconds one call may take, waits and retries included; the longest one Retry-After pauses the
+# client (README: "Limits and deadlines").
+DEFAULT_DEADLINE = 300.0
+DEFAULT_MAX_RETRY_AFTER = 120.0
 
 
 def check_options(
@@ -70,6 +76,9 @@ def check_options(
     timeout: float,
     max_attempts: int,
     max_throttled_attempts: int,
+    deadline: float | None = DEFAULT_DEADLINE,
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
 ) -> None:
     """The pipeline options every client takes, checked the same way."""
     if rate_limit is not None and rate_limit <= 0:
@@ -82,6 +91,14 @@ def check_options(
         raise ValidationError("timeout must be positive")
     if max_attempts < 1 or max_throttled_attempts < 1:
         raise ValidationError("max_attempts and max_throttled_attempts must be at least 1")
+    if deadline is not None and not deadline > 0:
+        raise ValidationError("deadline must be positive (or None for no deadline per call)")
+    if not max_retry_after > 0:
+        raise ValidationError("max_retry_after must be positive")
+    if isinstance(max_answer_bytes, bool) or not isinstance(max_answer_bytes, int):
+        raise ValidationError("max_answer_bytes must be an integer")
+    if max_answer_bytes < 1024:
+        raise ValidationError("max_answer_bytes must be at least 1024")
 
 
 @attrs.frozen
@@ -118,6 +135,9 @@ def build_pipeline(
     clock: Callable[[], float],
     wall_clock: Callable[[], float],
     error_mapper: ErrorMapper = error_from_response,
+    deadline: float | None = DEFAULT_DEADLINE,
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     store: SharedStore | None = None,
     identity: str = "",
 ) -> Pipeline:
@@ -132,6 +152,9 @@ def build_pipeline(
         timeout=timeout,
         max_attempts=max_attempts,
         max_throttled_attempts=max_throttled_attempts,
+        deadline=deadline,
+        max_retry_after=max_retry_after,
+        max_answer_bytes=max_answer_bytes,
     )
     counters = Counters()
     url = checked_base_url(base_url, allow_insecure)
@@ -139,7 +162,12 @@ def build_pipeline(
 
     def local(ceiling: float | None, hint: float | None) -> Pacer:
         return Pacer(
-            rate_limit=ceiling, rate_hint=hint, max_wait=max_wait, clock=clock, sleep=sleep
+            rate_limit=ceiling,
+            rate_hint=hint,
+            max_wait=max_wait,
+            max_retry_after=max_retry_after,
+            clock=clock,
+            sleep=sleep,
         )
 
     pacer: Gate
@@ -156,6 +184,7 @@ def build_pipeline(
             rate_limit=rate_limit,
             rate_hint=rate_hint,
             max_wait=max_wait,
+            max_retry_after=max_retry_after,
             retry_interval=store.retry_interval,
             clock=clock,
             sleep=sleep,
@@ -169,6 +198,8 @@ def build_pipeline(
         max_connections=max_connections,
         max_attempts=max_attempts,
         max_throttled_attempts=max_throttled_attempts,
+        deadline=deadline,
+        max_answer_bytes=max_answer_bytes,
         session=session,
         trace_configs=trace_configs,
         on_request=on_request,
@@ -198,15 +229,6 @@ def stats_snapshot(counters: Counters, pacer: Gate) -> ClientStats:
     )
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 class LivionKeyClient:
     """An asyncio client for the LivionKey API V1 (``devices``, ``keys``, ``contracts``) and the
     LivionKeyPad API that shares its base URL and login (``keypad``).
@@ -216,10 +238,16 @@ class LivionKeyClient:
     ``stats.learnt_rate`` of an earlier run (a web service that restarts keeps it): held like a
     discovered rate, probed upwards later, lowered on a 429.
     ``max_connections``: most requests in flight (the connection pool's size). ``timeout``:
-    seconds per attempt, for connecting and for each read. ``refresh_margin``: log in again this
-    long before the token expires. ``max_wait``: the longest a 429 pause may hold a request
-    before it fails with ``RateLimitedError``. ``session``: your own aiohttp session (never
-    closed by the client). ``allow_insecure``: permit plain ``http://`` to a non-loopback host.
+    seconds per attempt, for its whole exchange (connecting, sending, the answer read in full).
+    ``deadline``: seconds one call may take in all, waits and retries included (``None``: no
+    such bound); ``client.deadline(seconds)`` bounds the calls of a block more tightly.
+    ``refresh_margin``: log in again this long before the token expires. ``max_wait``: the
+    longest a 429 pause may hold a request before it fails with ``RateLimitedError``.
+    ``max_retry_after``: the longest one ``Retry-After`` pauses the client (the call that got a
+    longer one fails with ``RateLimitedError``). ``max_answer_bytes``: the largest answer read
+    (a larger success is a ``ResponseFormatError``). ``session``: your own aiohttp session
+    (never closed by the client). ``allow_insecure``: permit plain ``http://`` to a non-loopback
+    host.
     """
 
     def __init__(
@@ -236,6 +264,9 @@ class LivionKeyClient:
         max_wait: float = 60.0,
         max_attempts: int = 4,
         max_throttled_attempts: int = 20,
+        deadline: float | None = DEFAULT_DEADLINE,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
         session: aiohttp.ClientSession | None = None,
         trace_configs: Sequence[aiohttp.TraceConfig] = (),
         on_request: Callable[[RequestEvent], None] | None = None,
@@ -260,6 +291,9 @@ class LivionKeyClient:
             max_wait=max_wait,
             max_attempts=max_attempts,
             max_throttled_attempts=max_throttled_attempts,
+            deadline=deadline,
+            max_retry_after=max_retry_after,
+            max_answer_bytes=max_answer_bytes,
             session=session,
             trace_configs=trace_configs,
             on_request=on_request,
@@ -314,6 +348,14 @@ class LivionKeyClient:
         """A snapshot of what this client has done: requests, logins, retries, 429s, pacing."""
         return stats_snapshot(self._counters, self._pacer)
 
+    def deadline(self, seconds: float) -> Deadline:
+        """A block in which every call of this client ends within ``seconds`` (waits, retries
+        and a login included), with a typed error if need be: ``TransportError`` (a timeout, an
+        unknown outcome of a write as ``AmbiguousOutcomeError``) or ``RateLimitedError`` (a pause
+        or the pacer's queue would outlast it). ``with client.deadline(5):`` or ``async with``;
+        tasks started inside inherit it; blocks nest, and the earliest end counts."""
+        return self._transport.deadline(seconds)
+
     async def __aenter__(self) -> Self:
         self._transport.open()
         return self
@@ -359,4 +401,25 @@ class LivionKeyClient:
         except (AuthenticationError, ValidationError) as exc:
             # Wrong credentials and malformed logins are both 400s; both mean "cannot log in".
             raise LoginError(exc.message, status=exc.status) from None
-        return structure(data, LoginResult)
+        except ResponseFormatError as exc:
+            raise LoginError(f"the login answered no usable token ({exc.message})") from None
+        token = data.get("token") if isinstance(data, dict) else None
+        if not _usable_token(token):
+            # Never `Authorization: Bearer ` (nor a header broken by a line feed): a login that
+            # answers no token cannot be used, as one that is refused.
+            raise LoginError("the login answered success without a usable token")
+        try:
+            return structure(data, LoginResult)
+        except ResponseFormatError as exc:
+            raise LoginError(f"the login answered no usable token ({exc.message})") from None
+
+
+def _usable_token(token: object) -> bool:
+    """A bearer token is a string of printable ASCII without spaces (a JWT is), not empty."""
+    return (
+        isinstance(token, str)
+        and bool(token)
+        and token.isascii()
+        and token.isprintable()
+        and " " not in token
+    )

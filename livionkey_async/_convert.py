@@ -16,6 +16,7 @@ of seven booleans keyed ``"0"`` to ``"6"``, unset fields left out.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -23,9 +24,10 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
+from cattrs.errors import IterableValidationError, IterableValidationNote
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from ._errors import ResponseFormatError
+from ._errors import ResponseFormatError, shown
 from ._models import (
     AccessRight,
     AccessRightUpdate,
@@ -218,8 +220,42 @@ _FIELD_HOOKS: dict[type, dict[str, dict[str, Callable[..., Any]]]] = {
 }
 
 
+def _is_sequence(cls: Any) -> bool:
+    origin, args = typing.get_origin(cls), typing.get_args(cls)
+    return (origin is list and len(args) == 1) or (
+        origin is tuple and len(args) == 2 and args[1] is Ellipsis
+    )
+
+
+def _sequence_factory(cls: Any, conv: cattrs.Converter) -> Callable[[Any, type], Any]:
+    """A JSON array as ``list[X]`` or ``tuple[X, ...]``, read item by item and refused at its first
+    bad item (cattrs' own reader goes on and collects an error per item: a million bad items
+    would cost minutes and a message of millions of characters). Text is not an array of
+    characters, nor an object an array of its keys."""
+    item_type = typing.get_args(cls)[0]
+    make: Callable[[list[Any]], Any] = list if typing.get_origin(cls) is list else tuple
+    hook = conv.get_structure_hook(item_type)
+
+    def structure_sequence(value: Any, _: type) -> Any:
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"not a JSON array: {type(value).__name__}")
+        items = []
+        for index, item in enumerate(value):
+            try:
+                items.append(hook(item, item_type))
+            except Exception as exc:
+                note = IterableValidationNote(f"Structuring {cls} @ {index}", index, item_type)
+                exc.__notes__ = [*getattr(exc, "__notes__", []), note]
+                raise IterableValidationError(f"While structuring {cls!r}", [exc], cls) from None
+        return make(items)
+
+    return structure_sequence
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=False)
+    # First: the more specific sequence hooks registered below take precedence over it.
+    conv.register_structure_hook_factory(_is_sequence, _sequence_factory)
     conv.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
     conv.register_unstructure_hook(datetime, format_datetime)
     conv.register_structure_hook(bool, _structure_bool)
@@ -292,18 +328,29 @@ def _make_converter() -> cattrs.Converter:
 converter = _make_converter()
 
 
-def structure(data: object, cls: type[T]) -> T:
+def _describe_failure(exc: Exception) -> str:
+    """Where a structuring failure lies (``invalid value @ $[3].keyName``), a few places at most,
+    never the values themselves."""
+    places = cattrs.transform_error(exc)
+    more = f"; and {len(places) - 3} more" if len(places) > 3 else ""
+    return shown("; ".join(places[:3]) + more)
+
+
+def structure(
+    data: object, cls: type[T], *, conv: cattrs.Converter | None = None, what: str | None = None
+) -> T:
     """Read ``data`` (decoded JSON) as ``cls``, or raise ``ResponseFormatError``.
 
-    The error says where the body differs from the documented shape, never what it held.
+    The error says where the body differs from the documented shape, never what it held, and
+    chains nothing (cattrs' errors may quote the values). ``conv``: another converter built on
+    this one (API v2's, iLOQ's); ``what``: the answer's name in the message (default: the type's).
     """
     try:
-        return converter.structure(data, cls)
+        return (converter if conv is None else conv).structure(data, cls)
     except Exception as exc:
-        where = "; ".join(cattrs.transform_error(exc)) if isinstance(exc, Exception) else ""
-        raise ResponseFormatError(
-            f"unexpected {getattr(cls, '__name__', cls)} in the answer: {where}"
-        ) from None
+        name = what or getattr(typing.get_origin(cls) or cls, "__name__", str(cls))
+        failure = ResponseFormatError(f"unexpected {name} in the answer: {_describe_failure(exc)}")
+    raise failure
 
 
 def unstructure(value: object) -> Any:

@@ -24,20 +24,25 @@ code, so the mapping from message to class lives here, in one table, and nowhere
     ├── RateLimitedError               429, or a pause longer than the client may wait
     ├── ServerError                    5xx
     ├── ResponseFormatError            a 2xx answer whose body is not what the API documents
-    ├── TransportError                 the connection failed or timed out
-    │   └── AmbiguousOutcomeError      a create may or may not have reached the server
+    ├── TransportError                 the connection failed, timed out, or the call's deadline
+    │   │                              passed
+    │   ├── AmbiguousOutcomeError      a create may or may not have reached the server
+    │   └── TlsError                   the certificate could not be verified (never retried)
     └── ApiError                       any other 4xx, with its status and message
         └── DeleteFailedError          "Delete contract failed": gone already, or stuck
 
 Every error carries ``status`` (``None`` when nothing was answered) and the server's ``message``.
-Messages never contain a credential: the server's text is passed through :func:`redact` first.
+Messages never contain a credential: the server's text is passed through :func:`redact` first,
+and only then cut to a short, readable length (:func:`message_of`), so a cut never shows half a
+secret.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from urllib.parse import quote, quote_plus
 
 __all__ = [
     "AmbiguousOutcomeError",
@@ -59,10 +64,12 @@ __all__ = [
     "ResponseFormatError",
     "ServerError",
     "SpecChangedError",
+    "TlsError",
     "TransportError",
     "UnsupportedDeviceError",
     "ValidationError",
     "error_from_response",
+    "message_of",
     "redact",
 ]
 
@@ -175,6 +182,10 @@ class TransportError(LivionKeyError):
     """No usable answer arrived: the connection failed, dropped or timed out."""
 
 
+class TlsError(TransportError):
+    """The server's TLS certificate could not be verified (never retried, never bypassed)."""
+
+
 class AmbiguousOutcomeError(TransportError):
     """A non-idempotent write may or may not have been applied by the server.
 
@@ -242,57 +253,109 @@ _MESSAGES: tuple[tuple[str, type[LivionKeyError]], ...] = (
 )
 _REQUIRED = re.compile(r"^\w+ is required")
 
-# Anything that looks like a bearer token, a JWT, a PEM private key, or a secret field in echoed
-# JSON (a password, token, pincode or pincodes, key code, backup codes, private key).
+# A JSON string (escapes included; unterminated where a body was cut), an array of them, or a
+# number: the value of a secret field in echoed JSON.
+_JSON_STRING = r'"(?:[^"\\]|\\.)*(?:"|\\?$)'
+_JSON_VALUE = rf"{_JSON_STRING}|\[(?:[^\]\"]|{_JSON_STRING})*(?:\]|$)|-?\d[\d.eE+-]*"
+# Anything that looks like a bearer token, a JWT, a PEM private key, a secret field in echoed
+# JSON (a password, token, pincode or pincodes, key code, backup codes, private key), or a code
+# named in words ("Pincode 123456 already used", "backup codes: 1234, 5678").
 _SECRETISH = re.compile(
     r"(bearer\s+)\S+"
     r"|eyJ[\w-]+\.[\w-]+\.[\w-]*"
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
     r'|("(?:password|token|(?:installation)?pincodes?|keyCode|backupCodes?|privateKey)"\s*:\s*)'
-    r'("[^"]*"|\[[^\]]*\])',
+    rf"(?:{_JSON_VALUE})"
+    r"|(\b(?:pin ?codes?|pins?|backup ?codes?|key ?codes?|access ?codes?)\W{1,3})"
+    r"\d{3,}(?:[,; ]+\d{3,})*",
     re.IGNORECASE | re.DOTALL,
 )
 
+# How much of a message is shown, how much of a text is searched for it, and the largest JSON
+# error body read for its message field.
+MAX_MESSAGE = 300
+_SCAN = 64 * 1024
+_PARSE = 4 * 1024 * 1024
+_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+
+
+def secret_forms(secret: str) -> tuple[str, ...]:
+    """``secret`` as a server may send it back: as it is, JSON-escaped (with and without
+    non-ASCII escapes) and URL-encoded; longest first, so no form is half-replaced by another."""
+    forms = {
+        secret,
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        quote(secret, safe=""),
+        quote_plus(secret, safe=""),
+    }
+    return tuple(sorted(forms, key=len, reverse=True))
+
 
 def redact(text: str, known: Iterable[str] = ()) -> str:
-    """Hide anything in ``text`` that looks like a credential, and every ``known`` secret
-    (the client's own password and tokens, should the server echo them), so it can be shown."""
+    """Hide anything in ``text`` that looks like a credential, and every ``known`` secret in
+    every form it may come back in (the client's own password and tokens, a request's pincodes,
+    should the server echo them), so it can be shown."""
     for secret in known:
         if len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
+            for form in secret_forms(secret):
+                text = text.replace(form, "[redacted]")
 
     def _hide(match: re.Match[str]) -> str:
-        prefix = match.group(1) or match.group(2) or ""
+        prefix = match.group(1) or match.group(2) or match.group(3) or ""
         return f"{prefix}[redacted]" if prefix else "[redacted]"
 
     return _SECRETISH.sub(_hide, text)
 
 
-def message_of(body: str, known: Iterable[str] = ()) -> str:
+def shown(text: str, known: Sequence[str] = ()) -> str:
+    """Server text as an error may show it: redacted first, then on one line and cut to
+    ``MAX_MESSAGE`` characters (an HTML page by its title). Only the first 64 KiB are looked at;
+    when the text is longer, what could hold part of a known secret cut in two is dropped too."""
+    cut = len(text) > _SCAN
+    text = redact(text[:_SCAN] if cut else text, known)
+    if cut:
+        longest = max((len(f) for s in known for f in secret_forms(s)), default=0)
+        text = text[: max(0, len(text) - longest)]
+    text = " ".join(text.split())
+    if text.startswith("<"):
+        title = _HTML_TITLE.search(text)
+        named = " ".join(title.group(1).split())[:100] if title else ""
+        text = f"(an HTML page: {named})" if named else "(an HTML page)"
+    if len(text) > MAX_MESSAGE:
+        text = text[: MAX_MESSAGE - 1] + "…"
+    return text
+
+
+def message_of(
+    body: str, known: Iterable[str] = (), *, fields: Sequence[str] = ("message", "error")
+) -> str:
     """The human message in an error body: JSON ``{"message": ...}`` (a string, or a list of
-    them), ``{"error": ...}``, a JSON string, or the plain text itself; secrets redacted."""
+    them), ``{"error": ...}`` (``fields``, in order, their names in any case), a JSON string, or
+    the plain text itself; secrets redacted, then cut short (:func:`shown`)."""
     known = tuple(known)
     text = body.strip()
-    if text.startswith("{"):
+    if text.startswith("{") and len(text) <= _PARSE:
         try:
             data = json.loads(text)
-        except ValueError:
-            return redact(text, known)
+        except (ValueError, RecursionError):
+            data = None
         if isinstance(data, Mapping):
-            for field in ("message", "error"):
-                found = data.get(field)
+            named = {str(name).lower(): value for name, value in data.items()}
+            for field in fields:
+                found = named.get(field.lower())
                 if isinstance(found, list) and found and all(isinstance(m, str) for m in found):
                     found = "; ".join(found)  # a validation failure's list (API v2)
                 if isinstance(found, str):
-                    return redact(found, known)
-    if text.startswith('"') and text.endswith('"'):
+                    return shown(found, known) or "(no message)"
+    if text.startswith('"') and text.endswith('"') and len(text) <= _PARSE:
         try:
             decoded = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             decoded = None
         if isinstance(decoded, str):
             text = decoded
-    return redact(text, known) or "(no message)"
+    return shown(text, known) or "(no message)"
 
 
 def error_from_response(
@@ -309,7 +372,8 @@ def error_from_response(
     what a message (a lower-case prefix) means on this endpoint, checked before the table.
     """
     message = message_of(body, known)
-    lowered = message.lower()
+    # Matched without what was redacted: "Pincode [redacted] already used" is still that.
+    lowered = message.lower().replace("[redacted] ", "")
     if overrides and status < 500:
         for prefix, cls in overrides.items():
             if lowered.startswith(prefix):

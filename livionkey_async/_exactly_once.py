@@ -25,6 +25,7 @@ from typing import Generic, TypeVar
 from ._errors import AmbiguousOutcomeError, ConflictError, LivionKeyError
 from ._fanout import CANCEL_GRACE, Outcome, Settled
 from ._models import Contract, Key, NewContract, NewKey
+from ._transport import watch_sends
 
 __all__ = ["ExactlyOnce", "contract_matches", "key_matches"]
 
@@ -80,7 +81,8 @@ class ExactlyOnce(Generic[S, R, F]):
 
     ``await exactly_once.create(spec)`` serves one caller (``contracts.create``): a cancellation
     propagates. ``await exactly_once(spec)`` is the bulk helpers' work function: a cancellation
-    is settled by a last look-up and reported as the item's outcome.
+    is settled by a last look-up and reported as the item's outcome, unless no create ever left
+    (cancelled while logging in or queued for the pacer): then the item was not attempted.
     """
 
     def __init__(
@@ -111,10 +113,13 @@ class ExactlyOnce(Generic[S, R, F]):
         return value
 
     async def __call__(self, spec: S) -> R | Settled[R]:
-        try:
-            value, reconciled = await self._create_once(spec)
-        except asyncio.CancelledError:
-            return await self._settle_cancelled(spec)
+        with watch_sends() as sends:
+            try:
+                value, reconciled = await self._create_once(spec)
+            except asyncio.CancelledError:
+                if not sends.sent:  # no create left: nothing to look for
+                    return Settled(None, outcome=Outcome.NOT_ATTEMPTED, reconciled=False)
+                return await self._settle_cancelled(spec)
         return Settled(value, outcome=Outcome.SUCCEEDED) if reconciled else value
 
     async def _create_once(self, spec: S) -> tuple[R, bool]:

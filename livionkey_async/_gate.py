@@ -1,7 +1,9 @@
 """What the transport asks of a pacer: the local :class:`~._pacing.Pacer`, or the shared one.
 
-``sent_at = await gate.acquire()`` before a request leaves, then ``on_success`` or
-``on_throttled`` with that ``sent_at``; the read-outs feed ``client.stats``.
+``sent_at = await gate.acquire(deadline)`` before a request leaves (refused with
+``RateLimitedError`` when it could not leave before ``deadline``, a clock time), then
+``on_success`` or ``on_throttled`` with that ``sent_at``; the read-outs feed ``client.stats``.
+A ``Retry-After`` pauses the gate for at most ``max_retry_after``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ __all__ = ["Gate"]
 
 
 class Gate(Protocol):
-    async def acquire(self) -> float: ...
+    async def acquire(self, deadline: float | None = None) -> float: ...
 
     def on_success(self, sent_at: float, hint: RateLimitHint | None = None) -> None: ...
 
@@ -22,6 +24,9 @@ class Gate(Protocol):
 
     @property
     def max_wait(self) -> float: ...
+
+    @property
+    def max_retry_after(self) -> float: ...
 
     @property
     def rate(self) -> float | None: ...

@@ -75,7 +75,7 @@ class Keys:
         data = await self._transport.request(
             Call("POST", "keys", json=unstructure(key), idempotent=False)
         )
-        return structure(data if data is not None else {}, CreatedKey)
+        return structure(data, CreatedKey)  # documented: {"lockerIndex": 3}; nothing is no answer
 
     async def _find_spec(self, key: NewKey) -> Key | None:
         try:
@@ -174,7 +174,7 @@ class Keys:
         )
         if isinstance(data, dict):
             data = data.get("backupCodes")
-        if isinstance(data, list):  # the codes themselves, where a service answers them
+        if isinstance(data, list) and data:  # the codes themselves, where a service answers them
             return structure(data, tuple[str, ...])
         return (await self.get(key_id, device_id=device_id)).backup_codes
 

@@ -69,6 +69,9 @@ __all__ = ["Pacer"]
 log = logging.getLogger("livionkey_async.pacing")
 
 _EPSILON = 1e-9
+# A wait this short counts as done: a clock of epoch-sized floats (a fake one, or a monotonic
+# clock after years of uptime) cannot even represent it, so sleeping it would never move time on.
+_MIN_WAIT = 1e-6
 _MAX_RATE = 1e6  # a discovered rate above this is as good as unpaced
 
 # Discovery (see the module docstring).
@@ -213,7 +216,9 @@ class Pacer:
     sleeping (waiting for a slot in the queue is never refused). ``burst``: requests that may leave
     back to back after an idle spell (with 1, a ceiling of R allows at most R in any second).
     ``default_pause``: the pause after a 429 without ``Retry-After``, doubled for each further
-    event before a success (at most 30 s).
+    event before a success (at most 30 s). ``max_retry_after``: the longest one ``Retry-After``
+    (or an exhausted quota's reset) pauses the client; an absurd one pauses it this long, not
+    for ever (the request that got it is refused by the transport, see ``max_retry_after``).
     """
 
     __slots__ = (
@@ -232,6 +237,7 @@ class Pacer:
         "_last_logged_rate",
         "_last_sent",
         "_last_slot",
+        "_max_retry_after",
         "_max_wait",
         "_min_rate",
         "_pause_until",
@@ -263,6 +269,7 @@ class Pacer:
         burst: int = 1,
         default_pause: float = 1.0,
         rate_hint: float | None = None,
+        max_retry_after: float = 120.0,
     ) -> None:
         if rate_limit is not None and not rate_limit > 0:
             raise ValueError("rate_limit must be positive (or None to discover it)")
@@ -274,6 +281,9 @@ class Pacer:
             raise ValueError("min_rate must be positive, max_wait and default_pause not negative")
         if burst < 1:
             raise ValueError("burst must be at least 1")
+        if not max_retry_after > 0:
+            raise ValueError("max_retry_after must be positive")
+        self._max_retry_after = max_retry_after
         self._ceiling = rate_limit
         self._min_rate = min_rate
         self._max_wait = max_wait
@@ -327,6 +337,11 @@ class Pacer:
         return self._max_wait
 
     @property
+    def max_retry_after(self) -> float:
+        """The longest one ``Retry-After`` pauses the client (longer ones are capped to it)."""
+        return self._max_retry_after
+
+    @property
     def paused_seconds(self) -> float:
         """Total time the whole client was (or is now scheduled to be) held by pauses."""
         return self._paused_seconds
@@ -358,11 +373,12 @@ class Pacer:
 
     # --- the gate -----------------------------------------------------------------------------
 
-    async def acquire(self) -> float:
+    async def acquire(self, deadline: float | None = None) -> float:
         """Wait until this request may go; return the clock time it was let out (``sent_at``).
 
         Raises :class:`RateLimitedError` (``status=None``, ``retry_after`` = the wait left) when
-        the client is paused for longer than ``max_wait``.
+        the client is paused for longer than ``max_wait``, or when the request could not leave
+        before ``deadline`` (a clock time: the caller's deadline for its whole call).
         """
         now = self._clock()
         generation = self._generation
@@ -382,8 +398,15 @@ class Pacer:
                         retry_after=paused,
                     )
                 delay = max(slot, self._pause_until, self._send_floor(now)) - now
-                if delay <= _EPSILON:
+                if delay <= _MIN_WAIT:
                     break
+                if deadline is not None and now + delay > deadline:
+                    raise RateLimitedError(
+                        f"rate limited: this request could leave in {delay:.1f}s, after its "
+                        f"call's deadline (in {max(0.0, deadline - now):.1f}s)",
+                        status=None,
+                        retry_after=delay,
+                    )
                 await self._wait(delay)
                 now = self._clock()
         except BaseException:
@@ -482,7 +505,8 @@ class Pacer:
         self._last_slot = math.nan
 
     def _pause(self, now: float, seconds: float, reason: str) -> None:
-        until = now + max(seconds, 0.0)
+        seconds = min(max(seconds, 0.0), self._max_retry_after)
+        until = now + seconds
         if until <= self._pause_until:
             return
         self._paused_seconds += until - max(self._pause_until, now)

@@ -37,7 +37,7 @@ __all__ = ["SharedPacer"]
 
 log = logging.getLogger("livionkey_async.pacing")
 
-_EPSILON = 1e-9
+_MIN_WAIT = 1e-6  # a wait this short counts as done (as the local pacer's)
 _CHECK_AFTER = 0.25  # a request that waited longer than this for its slot checks the plan
 _MAX_DEFAULT_PAUSE = 30.0
 _REMEMBERED = 4096  # slots whose generation is remembered, for the 429s that may answer them
@@ -50,7 +50,8 @@ class SharedPacer:
 
     ``local(ceiling, hint)`` builds the fallback pacer; ``rate_limit`` is the client's ceiling,
     ``rate_hint`` where a new budget starts; ``retry_interval``: seconds between tries of a
-    store that did not answer.
+    store that did not answer; ``max_retry_after``: the longest pause one ``Retry-After`` asks
+    of this process and of the budget.
     """
 
     def __init__(
@@ -62,6 +63,7 @@ class SharedPacer:
         rate_limit: float | None,
         rate_hint: float | None,
         max_wait: float,
+        max_retry_after: float = 120.0,
         retry_interval: float = 5.0,
         default_pause: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
@@ -73,6 +75,7 @@ class SharedPacer:
         self._ceiling = rate_limit
         self._hint = rate_hint
         self._max_wait = max_wait
+        self._max_retry_after = max_retry_after
         self._retry_interval = retry_interval
         self._initial_pause = self._default_pause = default_pause
         self._clock = clock
@@ -96,6 +99,10 @@ class SharedPacer:
     @property
     def max_wait(self) -> float:
         return self._max_wait
+
+    @property
+    def max_retry_after(self) -> float:
+        return self._max_retry_after
 
     @property
     def shared(self) -> bool:
@@ -126,22 +133,22 @@ class SharedPacer:
 
     # --- the gate -----------------------------------------------------------------------------
 
-    async def acquire(self) -> float:
+    async def acquire(self, deadline: float | None = None) -> float:
         while True:
             local = self._local
             if local is not None and self._clock() < self._retry_at:
-                return await local.acquire()
+                return await local.acquire(deadline)
             async with self._turn:
                 if self._local is not None and self._clock() < self._retry_at:
                     continue  # fell back while we queued for our turn
-                sent = await self._shared_slot()
+                sent = await self._shared_slot(deadline)
             if sent is not None:
                 return sent
 
-    async def _shared_slot(self) -> float | None:
+    async def _shared_slot(self, deadline: float | None) -> float | None:
         """One reservation from the budget, waited for; ``None`` to start over."""
         await self._settle_reports()
-        if await self._paused(self._clock()):
+        if await self._paused(self._clock(), deadline):
             return None
         try:
             grant = await self._budget.acquire(self._learnt_hint())
@@ -153,7 +160,8 @@ class SharedPacer:
         if paused > self._max_wait:
             raise self._too_long(paused)
         delay = grant.slot - grant.now
-        if delay > _EPSILON:
+        self._check_deadline(delay, deadline)
+        if delay > _MIN_WAIT:
             if await self._wait(delay):
                 return None  # our own 429 meanwhile: a fresh slot after the pause
             if delay > _CHECK_AFTER and await self._plan_changed(grant.generation):
@@ -171,8 +179,9 @@ class SharedPacer:
             return
         self._default_pause = self._initial_pause
         if hint is not None and hint.remaining is not None and hint.remaining < 1 and hint.reset:
-            self._pause_here(hint.reset)
-            self._report(self._budget.pause(hint.reset))
+            reset = min(hint.reset, self._max_retry_after)
+            self._pause_here(reset)
+            self._report(self._budget.pause(reset))
 
     def on_throttled(self, sent_at: float, hint: RateLimitHint) -> None:
         if self._local is not None:
@@ -181,6 +190,8 @@ class SharedPacer:
         wait = hint.retry_after
         if wait is None and hint.remaining == 0 and hint.reset is not None:
             wait = hint.reset
+        if wait is not None:
+            wait = min(wait, self._max_retry_after)
         # Hold our own requests at once; the budget's answer may extend the pause.
         self._pause_here(wait if wait is not None else self._initial_pause)
         default = self._default_pause
@@ -216,15 +227,27 @@ class SharedPacer:
             retry_after=paused,
         )
 
-    async def _paused(self, now: float) -> bool:
+    async def _paused(self, now: float, deadline: float | None) -> bool:
         """Wait out a pause known here (our own 429); ``True`` if there was one."""
         paused = self._pause_until - now
-        if paused <= _EPSILON:
+        if paused <= _MIN_WAIT:
             return False
         if paused > self._max_wait:
             raise self._too_long(paused)
+        self._check_deadline(paused, deadline)
         await self._wait(paused)
         return True
+
+    def _check_deadline(self, delay: float, deadline: float | None) -> None:
+        """Refuse a wait that would end after the caller's deadline (as the local pacer does)."""
+        now = self._clock()
+        if deadline is not None and delay > _MIN_WAIT and now + delay > deadline:
+            raise RateLimitedError(
+                f"rate limited: this request could leave in {delay:.1f}s, after its call's "
+                f"deadline (in {max(0.0, deadline - now):.1f}s)",
+                status=None,
+                retry_after=delay,
+            )
 
     def _answered(self, grant: Grant) -> None:
         if self._local is not None:
@@ -262,7 +285,7 @@ class SharedPacer:
         log.debug("pacing locally: ceiling %s, starting at %s (1/%d)", ceiling, hint, share)
 
     def _pause_here(self, seconds: float) -> None:
-        until = self._clock() + max(seconds, 0.0)
+        until = self._clock() + min(max(seconds, 0.0), self._max_retry_after)
         if until > self._pause_until:
             self._pause_until = until
             if self._replanned is not None and not self._replanned.done():

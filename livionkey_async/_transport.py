@@ -3,8 +3,18 @@
 One ``aiohttp.ClientSession`` per client, created inside the running loop (or the caller's own,
 which is then never closed here). A request first takes one of ``max_connections`` slots, then
 waits for the shared pacer, and only then touches the pool, so aiohttp never queues it and no
-connection is held while anything sleeps. Timeouts are per attempt (``sock_connect`` and
-``sock_read``): aiohttp's ``total`` would count time spent waiting for a pooled connection.
+connection is held while anything sleeps.
+
+Time is bounded twice. **Per attempt**: once a request holds its slot and the pacer lets it out,
+one ``asyncio.timeout`` of ``timeout`` seconds covers its whole exchange (connecting, sending the
+body, the head, the body), so a server that trickles bytes or stops reading cannot stretch it;
+aiohttp's ``total`` is not used, since it would count time spent waiting for a pooled connection.
+**Per call**: ``deadline`` seconds (or the earlier end of a ``Transport.deadline()`` block) for
+everything, waits for the pacer, 429 pauses, backoffs and retries included; every wait that would
+end past it fails at once (``RateLimitedError`` for a pause or the pacer's queue, the last
+failure for a backoff), and an attempt gets only what is left of it. The client's own deadline
+costs nothing more than clock readings; a block's, which a caller chose, also bounds waits for a
+connection slot and for a login with one timer. Answers are read up to ``max_answer_bytes``.
 
 tenacity drives the retries: a 429 is retried for every request (the pacer holds every caller
 for the ``Retry-After``); connection errors, timeouts and 5xx only for idempotent requests, within
@@ -23,7 +33,10 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from types import TracebackType
 from typing import Any, Protocol
 
 import aiohttp
@@ -45,19 +58,109 @@ from ._errors import (
     ValidationError,
     error_from_response,
     message_of,
+    shown,
 )
 from ._gate import Gate
-from ._lenient_json import loads_lenient
+from ._http import (
+    DEFAULT_MAX_ANSWER_BYTES,
+    _DeadlineSpent,
+    _NotSent,
+    decode_body,
+    new_session,
+    read_body,
+    retryable,
+    transport_error,
+)
 from ._ratelimit_headers import RateLimitHint, parse_rate_limit
 from ._retry_budget import RetryBudget
 from ._stats import Counters, RequestEvent
 
-__all__ = ["Call", "ErrorMapper", "Transport", "encode_json", "sent_url"]
+__all__ = [
+    "Call",
+    "Deadline",
+    "ErrorMapper",
+    "SendWatch",
+    "Transport",
+    "encode_json",
+    "sent_url",
+    "watch_sends",
+]
 
 log = logging.getLogger("livionkey_async.transport")
 
-_RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 _URL_CACHE = 1024  # paths whose joined URL is kept (cleared whole when full)
+# The longest text answer read as an acknowledgement (``Contract deleted successfully``).
+_ACK_MAX = 200
+
+# The deadlines of the ``Transport.deadline()`` blocks the current task is in: (transport,
+# clock time) pairs, so a block bounds the calls of its own client only.
+_DEADLINES: ContextVar[tuple[tuple[Transport, float], ...]] = ContextVar(
+    "livionkey_async_deadlines", default=()
+)
+
+
+class SendWatch:
+    """Whether a write (a request that is not idempotent) left for the server while watched."""
+
+    __slots__ = ("sent",)
+
+    def __init__(self) -> None:
+        self.sent = False
+
+
+_SENDS: ContextVar[SendWatch | None] = ContextVar("livionkey_async_sends", default=None)
+
+
+@contextmanager
+def watch_sends() -> Iterator[SendWatch]:
+    """Note whether any write of this task (and of tasks it starts) leaves meanwhile: a
+    cancelled create that never left is not attempted, not an unknown outcome."""
+    watch = SendWatch()
+    token = _SENDS.set(watch)
+    try:
+        yield watch
+    finally:
+        _SENDS.reset(token)
+
+
+class Deadline:
+    """``with transport.deadline(seconds):`` (or ``async with``): every call of this transport
+    made inside, in this task and the tasks it starts, ends within ``seconds`` of entering, as a
+    typed error if need be. Blocks nest (the earliest end counts); a block never extends the
+    client's own per-call ``deadline``."""
+
+    __slots__ = ("_seconds", "_token", "_transport")
+
+    def __init__(self, transport: Transport, seconds: float) -> None:
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
+            raise ValidationError("deadline: seconds must be a positive number")
+        self._transport = transport
+        self._seconds = float(seconds)
+        self._token: Any = None
+
+    def __enter__(self) -> Deadline:
+        until = self._transport._clock() + self._seconds
+        self._token = _DEADLINES.set((*_DEADLINES.get(), (self._transport, until)))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _DEADLINES.reset(self._token)
+
+    async def __aenter__(self) -> Deadline:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
 
 
 class ErrorMapper(Protocol):
@@ -134,20 +237,22 @@ class _Wire:
 
 @attrs.frozen
 class _Answer:
+    """One answer: its status, its body (``None``: larger than ``max_answer_bytes``), its hints."""
+
     status: int
-    body: bytes
+    body: bytes | None
     hint: RateLimitHint
-
-
-class _NotSent(TransportError):
-    """The connection failed before any byte of the request left: always safe to retry."""
 
 
 @attrs.define
 class _Progress:
-    """What the attempts of one call have learnt: whether one may have reached the server."""
+    """What the attempts of one call have learnt: whether one may have reached the server (and
+    whether a write is on the wire now), the call's deadline (a clock time), the next backoff."""
 
+    deadline: float | None = None
     maybe_applied: bool = False
+    sending: bool = False
+    delay: float = 0.0
 
 
 class _LoginFailed(Exception):
@@ -172,6 +277,8 @@ class Transport:
         max_connections: int,
         max_attempts: int,
         max_throttled_attempts: int,
+        deadline: float | None = None,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
         session: aiohttp.ClientSession | None = None,
         trace_configs: Sequence[aiohttp.TraceConfig] = (),
         on_request: Callable[[RequestEvent], None] | None = None,
@@ -188,9 +295,14 @@ class Transport:
         # What to scrub from error messages should the server echo it (password, tokens).
         self.secrets: Callable[[], Iterable[str]] = tuple
         self._budget = budget
+        # The attempt's own asyncio.timeout bounds the whole exchange; aiohttp only bounds the
+        # socket's connect, so that a connection refused in time is known not to have been sent.
         self._timeout = aiohttp.ClientTimeout(
-            total=None, connect=None, sock_connect=timeout, sock_read=timeout
+            total=None, connect=None, sock_connect=timeout, sock_read=None
         )
+        self._attempt_seconds = timeout
+        self._deadline = deadline
+        self._max_answer_bytes = max_answer_bytes
         self._max_connections = max_connections
         self._slots = asyncio.Semaphore(max_connections)
         self._max_attempts = max_attempts
@@ -207,8 +319,17 @@ class Transport:
         self._error_mapper = error_mapper
 
     def _secrets(self, call: Call) -> tuple[str, ...]:
-        """What to scrub from ``call``'s errors: the client's secrets and the call's own."""
-        return (*self.secrets(), *call.secrets)
+        """What to scrub from ``call``'s errors: the client's secrets, the call's own, and the
+        secret fields of its body (a pincode, a key code, a password), wherever they are."""
+        return (*self.secrets(), *call.secrets, *_secret_values(call.json))
+
+    def deadline(self, seconds: float) -> Deadline:
+        """A block whose calls (of this transport) end within ``seconds``: see ``Deadline``."""
+        return Deadline(self, seconds)
+
+    def _block_deadline(self) -> float | None:
+        """The earliest end of the ``deadline()`` blocks of this transport the task is in."""
+        return min((until for owner, until in _DEADLINES.get() if owner is self), default=None)
 
     # -- session lifecycle ---------------------------------------------------------------------
 
@@ -222,19 +343,9 @@ class Transport:
         if self._closed:
             raise TransportError("the client is closed; enter it again with `async with`")
         if self._session is None or (self._owns_session and self._session.closed):
-            connector = aiohttp.TCPConnector(
-                limit=self._max_connections, limit_per_host=self._max_connections
+            self._session = new_session(
+                limit=self._max_connections, trace_configs=self._trace_configs
             )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                trace_configs=self._trace_configs or None,
-                headers={"User-Agent": "livionkey-async", "Accept": "application/json"},
-            )
-            # aiohttp silently resends an idempotent request once when a reused connection
-            # drops; that resend bypasses our retry budget, our counters, and our knowledge that
-            # a DELETE may already have been applied. Retries are ours alone (no public switch).
-            if hasattr(self._session, "_retry_connection"):
-                self._session._retry_connection = False
         return self._session
 
     @property
@@ -261,9 +372,16 @@ class Transport:
             url = url.extend_query(call.params)
         return _Wire(url, None if call.json is None else encode_json(call.json))
 
-    async def request(self, call: Call) -> Any:
+    async def request(self, call: Call, _progress: _Progress | None = None) -> Any:
         """Send ``call`` (retrying as its kind allows) and return the decoded JSON answer."""
-        progress = _Progress()
+        progress = _progress
+        if progress is None:
+            deadline = None if self._deadline is None else self._clock() + self._deadline
+            if _DEADLINES.get():
+                until = self._block_deadline()
+                if until is not None and (deadline is None or until < deadline):
+                    return await self._bounded(call, _Progress(until))
+            progress = _Progress(deadline)
         try:
             wire = self._wire(call)
             try:
@@ -282,14 +400,37 @@ class Transport:
             self.counters.failures += 1
             raise
 
+    async def _bounded(self, call: Call, progress: _Progress) -> Any:
+        """``request`` within a block's deadline, which its caller chose: one timer also bounds
+        what the clock checks cannot see, waits for a connection slot and for a login."""
+        assert progress.deadline is not None
+        try:
+            async with asyncio.timeout(progress.deadline - self._clock()) as backstop:
+                return await self.request(call, progress)
+        except TimeoutError:
+            if not backstop.expired():
+                raise
+            failure = self._spent(call, progress)
+            self.counters.failures += 1
+        raise failure
+
+    def _spent(self, call: Call, progress: _Progress) -> TransportError:
+        """The error of a call whose deadline passed while it waited or was on the wire."""
+        what = f"{call.method} {call.path}: its deadline passed"
+        if not call.idempotent and (progress.sending or progress.maybe_applied):
+            return AmbiguousOutcomeError(
+                f"{what}; it may or may not have been applied", method=call.method, path=call.path
+            )
+        return _DeadlineSpent(what)
+
     async def _retry(
         self, call: Call, wire: _Wire, first: LivionKeyError, progress: _Progress
     ) -> Any:
         """tenacity takes over after a retryable first failure (replayed as its attempt 1)."""
         retrying = AsyncRetrying(
-            retry=lambda state: self._should_retry(call, state),
+            retry=lambda state: self._should_retry(call, state, progress),
             stop=lambda state: self._stop(call, state),
-            wait=lambda state: self._wait(call, state),
+            wait=lambda state: progress.delay,
             sleep=self._sleep,
             before_sleep=lambda state: self._before_sleep(call, state),
             reraise=True,
@@ -307,7 +448,7 @@ class Transport:
     async def _attempt(self, call: Call, wire: _Wire, number: int, progress: _Progress) -> Any:
         """One attempt, remembering whether it may have reached the server."""
         try:
-            return await self._send(call, wire, number)
+            return await self._send(call, wire, number, progress)
         except NotFoundError:
             if call.gone_is_done and progress.maybe_applied:
                 log.debug("%s %s: gone after a resend, done", call.method, call.path)
@@ -323,21 +464,22 @@ class Transport:
                 f"{failed.message}: it does not exist", status=failed.status
             ) from None
         except (TransportError, ServerError) as exc:
-            progress.maybe_applied = progress.maybe_applied or not isinstance(exc, _NotSent)
+            sent = not isinstance(exc, _NotSent | _DeadlineSpent)
+            progress.maybe_applied = progress.maybe_applied or sent
             raise
 
-    async def _send(self, call: Call, wire: _Wire, number: int) -> Any:
+    async def _send(self, call: Call, wire: _Wire, number: int, progress: _Progress) -> Any:
         credential: str | None = None
         if call.authenticated:
             credential = await self._credential()
-        answer = await self._exchange(call, wire, credential, number)
+        answer = await self._exchange(call, wire, credential, number, progress)
         if answer.status == 401 and credential is not None:
             self.counters.unauthorized += 1
             assert self.auth is not None
             if self.auth.refused(credential):
                 # Livion V1: on a 401 drop the token, log in again and retry the request once.
                 credential = await self._credential()
-                answer = await self._exchange(call, wire, credential, number)
+                answer = await self._exchange(call, wire, credential, number, progress)
                 if answer.status == 401:
                     self.counters.unauthorized += 1
                     message = message_of(_text(answer.body), self._secrets(call))
@@ -355,8 +497,22 @@ class Transport:
     def _interpret(self, call: Call, answer: _Answer) -> Any:
         if 200 <= answer.status < 300:
             self._budget.refund()
-            data = _decode(answer.body)
-            return self._acknowledged(call, data) if call.ack else data
+            body = answer.body
+            if body is None:
+                raise ResponseFormatError(
+                    f"{call.method} {call.path} answered success with more than "
+                    f"{self._max_answer_bytes} bytes (max_answer_bytes)"
+                )
+            try:
+                data = decode_body(body, text=bool(call.ack))
+            except ResponseFormatError as exc:
+                preview = shown(_text(body[:400]), self._secrets(call))[:120]
+                failure = ResponseFormatError(
+                    f"{call.method} {call.path} answered success with {exc.message}: {preview!r}"
+                )
+            else:
+                return self._acknowledged(call, data) if call.ack else data
+            raise failure
         text = _text(answer.body)
         if answer.status >= 500 and not call.idempotent:
             raise AmbiguousOutcomeError(
@@ -379,30 +535,41 @@ class Transport:
 
     def _acknowledged(self, call: Call, data: Any) -> Any:
         """A success that answers an acknowledgement: nothing, JSON (returned as it is, for the
-        callers that can use it), or the documented text (``None``)."""
+        callers that can use it), or the documented text (``None``): a short line holding one of
+        the call's phrases, not markup."""
         if isinstance(data, Mapping) and data.get("success") is False:
             raise error_from_response(400, json.dumps(data), known=self._secrets(call))
         if not isinstance(data, str):
             return data
         text = data.strip().casefold()
-        if not text.startswith("<") and any(phrase in text for phrase in call.ack):
+        short = len(text) <= _ACK_MAX and not text.startswith("<")
+        if short and any(phrase in text for phrase in call.ack):
             return None
-        shown = message_of(data, self._secrets(call))
+        shown_text = message_of(data, self._secrets(call))
         raise ResponseFormatError(
             f"{call.method} {call.path} answered success with an unexpected body: "
-            f"{shown[:80]!r} (expected {' / '.join(repr(p) for p in call.ack)})"
+            f"{shown_text[:80]!r} (expected {' / '.join(repr(p) for p in call.ack)})"
         )
 
     async def _exchange(
-        self, call: Call, wire: _Wire, credential: str | None, attempt: int
+        self, call: Call, wire: _Wire, credential: str | None, attempt: int, progress: _Progress
     ) -> _Answer:
-        """One HTTP exchange: paced, within a connection slot, its body read in full."""
+        """One HTTP exchange: paced, within a connection slot, its body read (up to the limit)
+        within the attempt's time (``timeout``, or what is left of the call's deadline)."""
         status: int | None = None
         error: BaseException | None = None
+        deadline = progress.deadline
         # A slot first, then the pacer: at most max_connections callers queue at the pacer, and
         # it sees whether it (callers waiting) or the pool (none waiting) sets the pace.
         async with self._slots:
-            sent_at = await self.pacer.acquire()
+            if deadline is not None and self._clock() >= deadline:  # spent waiting for a slot
+                raise self._spent(call, progress)
+            sent_at = await self.pacer.acquire(deadline)
+            limit = self._attempt_seconds
+            if deadline is not None and deadline - sent_at < limit:
+                limit = deadline - sent_at
+                if limit <= 0:  # the pacer let it out late (a stalled event loop)
+                    raise self._spent(call, progress)
             started = self._clock()
             counters = self.counters
             counters.requests += 1
@@ -411,23 +578,33 @@ class Transport:
             try:
                 # Authenticated now, after the pacer: a signature's timestamp is fresh.
                 headers = self._headers(call, wire, credential)
-                async with self.session().request(
-                    call.method,
-                    wire.url,
-                    data=wire.body,
-                    headers=headers,
-                    timeout=self._timeout,
-                    allow_redirects=False,
-                ) as response:
-                    body = await response.read()
-                    status = response.status
-                    hint = parse_rate_limit(response.headers, now=self._wall_clock())
+                session = self.session()
+                if not call.idempotent:  # a write leaves now: its outcome may become unknown
+                    progress.sending = True
+                    watch = _SENDS.get()
+                    if watch is not None:
+                        watch.sent = True
+                async with asyncio.timeout(limit):
+                    async with session.request(
+                        call.method,
+                        wire.url,
+                        data=wire.body,
+                        headers=headers,
+                        timeout=self._timeout,
+                        allow_redirects=False,
+                    ) as response:
+                        body = await read_body(response, self._max_answer_bytes)
+                        status = response.status
+                        hint = parse_rate_limit(response.headers, now=self._wall_clock())
             except (aiohttp.ClientError, TimeoutError) as exc:
                 error = exc
-                raise self._transport_error(call, exc) from None
             finally:
                 counters.in_flight -= 1
                 self._report(call, status, attempt, started, error)
+        if error is not None:  # raised here, outside the handler: aiohttp's error is not chained
+            raise self._transport_error(call, error, limit, limit < self._attempt_seconds)
+        assert status is not None
+        progress.sending = False
         if status == 429:
             self.counters.throttled += 1
             if not call.own_throttle:
@@ -445,20 +622,19 @@ class Transport:
             headers.update(self.auth.headers(credential, call.method, wire.url, wire.body))
         return headers
 
-    def _transport_error(self, call: Call, exc: BaseException) -> TransportError:
-        what = f"{call.method} {call.path}: {type(exc).__name__}"
-        detail = str(exc)
-        if detail and "Bearer" not in detail:
-            what = f"{what}: {detail}"
-        if isinstance(exc, aiohttp.ClientSSLError):
-            return TransportError(what)
-        if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
-            return _NotSent(what)
-        if call.idempotent:
-            return TransportError(what)
-        return AmbiguousOutcomeError(
-            f"{what}; it may or may not have been applied", method=call.method, path=call.path
+    def _transport_error(
+        self, call: Call, exc: BaseException, limit: float, by_deadline: bool
+    ) -> TransportError:
+        failure = transport_error(
+            f"{call.method} {call.path}",
+            exc,
+            idempotent=call.idempotent,
+            secrets=self._secrets(call),
+            timeout=limit,
         )
+        if by_deadline and isinstance(exc, TimeoutError) and type(failure) is TransportError:
+            return _DeadlineSpent(f"{failure.message} (what was left of its deadline)")
+        return failure
 
     def _report(
         self,
@@ -495,27 +671,27 @@ class Transport:
     # -- retry policy (tenacity callbacks) -----------------------------------------------------
 
     def _retryable(self, call: Call, exc: BaseException) -> bool:
-        """Whether ``exc`` may be retried for ``call`` at all (the budget aside)."""
-        if isinstance(exc, RateLimitedError):
-            # A 429 from the server is retried for every request: nothing was done. A pause the
-            # pacer refused to wait out (status None) goes to the caller.
-            return exc.status == 429
-        if isinstance(exc, _NotSent):
-            return True
-        if isinstance(exc, AmbiguousOutcomeError):
-            return False
-        if isinstance(exc, TransportError) or (
-            isinstance(exc, ServerError) and exc.status in _RETRYABLE_STATUS
+        """Whether ``exc`` may be retried for ``call`` at all (the budget aside). A 429 asking
+        for a pause longer than ``max_retry_after`` is not: its caller gets it (the pause the
+        client takes is capped, so later calls go on)."""
+        if (
+            isinstance(exc, RateLimitedError)
+            and exc.retry_after is not None
+            and exc.retry_after > self.pacer.max_retry_after
         ):
-            return call.idempotent
-        return False
+            return False
+        return retryable(exc, idempotent=call.idempotent)
 
-    def _should_retry(self, call: Call, state: RetryCallState) -> bool:
-        """Retryable, not out of attempts, and (but for a 429, which the pacer handles) within
-        the retry budget; the budget is spent only on a retry that will happen."""
+    def _should_retry(self, call: Call, state: RetryCallState, progress: _Progress) -> bool:
+        """Retryable, not out of attempts, its backoff ending before the call's deadline, and
+        (but for a 429, which the pacer handles) within the retry budget; the budget is spent
+        only on a retry that will happen."""
         exc = state.outcome.exception() if state.outcome is not None else None
         if exc is None or not self._retryable(call, exc) or self._stop(call, state):
             return False
+        progress.delay = self._wait(call, state)
+        if progress.deadline is not None and self._clock() + progress.delay >= progress.deadline:
+            return False  # the last failure is the call's answer
         return isinstance(exc, RateLimitedError) or self._budget.try_spend()
 
     def _stop(self, call: Call, state: RetryCallState) -> bool:
@@ -558,26 +734,31 @@ def _describe(exc: BaseException | None) -> str:
     return type(exc).__name__
 
 
-def _text(body: bytes) -> str:
+def _text(body: bytes | None) -> str:
+    if body is None:
+        return "(an answer larger than max_answer_bytes, not read)"
     return body.decode("utf-8", "replace")
 
 
-def _decode(body: bytes) -> Any:
-    """The JSON answer, or the plain text for the endpoints that answer with text.
+# The body fields whose values are secrets (the wire's names, API v1 and v2).
+_SECRET_FIELDS = frozenset(
+    {"password", "pincode", "pincodes", "installationPincode", "keyCode", "backupCodes"}
+)
 
-    A body that strict JSON refuses but that opens like JSON is read once more, forgiving the
-    slips of Livion's own published examples (``_lenient_json``).
-    """
-    if not body or body.isspace():
-        return None
-    try:
-        return json.loads(body)
-    except ValueError:
-        pass
-    text = _text(body)
-    if text.lstrip()[:1] in ("{", "["):
-        try:
-            return loads_lenient(text)
-        except ValueError:
-            pass
-    return text
+
+def _secret_values(body: Any, depth: int = 0) -> Iterator[str]:
+    """The values of a request body's secret fields, at any depth (a contract's keys' pincodes)."""
+    if depth > 8:
+        return
+    if isinstance(body, Mapping):
+        for name, value in body.items():
+            if name in _SECRET_FIELDS:
+                if isinstance(value, str | int) and not isinstance(value, bool):
+                    yield str(value)
+                elif isinstance(value, list):
+                    yield from (str(v) for v in value if isinstance(v, str | int))
+            else:
+                yield from _secret_values(value, depth + 1)
+    elif isinstance(body, list):
+        for item in body:
+            yield from _secret_values(item, depth + 1)

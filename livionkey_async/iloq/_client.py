@@ -1,10 +1,12 @@
 """A small async client for the part of iLOQ's 5 Series Public API v2 the preflight needs.
 
 ``GetUrl`` → ``CreateSession`` → ``LockGroups`` → ``SetLockgroup`` → ``KillSession``, on aiohttp,
-with the care of the LivionKey client: per-attempt ``sock_connect``/``sock_read`` timeouts, typed
-errors from the core tree, tenacity retries only where a resend is safe, TLS always verified
-(plain http only to a loopback host), no redirect followed (it could carry the password
-elsewhere), and the password, API key and session id kept out of reprs, logs and errors.
+with the LivionKey client's own HTTP edge (``_http``): one deadline per attempt for its whole
+exchange, answers read up to ``max_answer_bytes``, typed errors from the core tree that chain
+nothing of aiohttp's, the core's retry policy with tenacity (retries only where a resend is
+safe), TLS always verified (plain http only to a loopback host), no redirect followed (it could
+carry the password elsewhere), and the password, API key and session id kept out of reprs, logs
+and errors.
 
 Retries: ``GetUrl``, ``LockGroups``, ``SetLockgroup`` and ``KillSession`` change nothing a second
 call would undo, so connection failures, timeouts, 429 and 5xx are retried. ``CreateSession`` is
@@ -36,14 +38,10 @@ from yarl import URL
 from .._errors import (
     AmbiguousOutcomeError,
     LivionKeyError,
-    RateLimitedError,
     ResponseFormatError,
-    ServerError,
-    TransportError,
     ValidationError,
-    redact,
 )
-from .._transport import _NotSent
+from .._http import DEFAULT_MAX_ANSWER_BYTES, new_session, read_body, retryable, transport_error
 from ._assumptions import KILL_GONE_STATUSES, SET_LOCKGROUP_PATH
 from ._errors import SessionRefusedError, TlsError
 from ._models import LockGroup
@@ -67,7 +65,6 @@ _API = "api/v2/"
 # Seconds a session may take to be killed when the caller is already being cancelled (Ctrl-C):
 # one attempt, not the retry policy's minutes.
 KILL_ON_CANCEL = 5.0
-_RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 
 
 @frozen
@@ -104,9 +101,10 @@ class IloqClient:
     """One iLOQ service address. Use as an async context manager (it owns its aiohttp session
     unless you pass ``session``, which it never closes).
 
-    ``timeout``: seconds per attempt, for connecting and for each read. ``max_attempts``: tries
-    per call where a retry is safe. ``api_key``: an iLOQ API gateway key, sent as ``x-api-key``.
-    ``sleep``: the backoff's sleep (tests inject one that returns at once).
+    ``timeout``: seconds per attempt, for its whole exchange. ``max_attempts``: tries per call
+    where a retry is safe. ``api_key``: an iLOQ API gateway key, sent as ``x-api-key``.
+    ``max_answer_bytes``: the largest answer read. ``sleep``: the backoff's sleep (tests inject
+    one that returns at once).
     """
 
     def __init__(
@@ -116,6 +114,7 @@ class IloqClient:
         api_key: str | None = None,
         timeout: float = 30.0,
         max_attempts: int = 3,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
         session: aiohttp.ClientSession | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -123,14 +122,17 @@ class IloqClient:
             raise ValidationError("timeout must be positive")
         if max_attempts < 1:
             raise ValidationError("max_attempts must be at least 1")
+        if max_answer_bytes < 1024:
+            raise ValidationError("max_answer_bytes must be at least 1024")
         self.service_url = checked_url(service_address)
         # Where session calls go: the service address, or what GetUrl resolved it to.
         self.url = self.service_url
         self.__api_key = api_key or None
         self._timeout_seconds = timeout
         self._timeout = aiohttp.ClientTimeout(
-            total=None, connect=None, sock_connect=timeout, sock_read=timeout
+            total=None, connect=None, sock_connect=timeout, sock_read=None
         )
+        self._max_answer_bytes = max_answer_bytes
         self._max_attempts = max_attempts
         self._session = session
         self._owns_session = session is None
@@ -217,14 +219,8 @@ class IloqClient:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or (self._owns_session and self._session.closed):
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=4),
-                headers={"User-Agent": "livionkey-async", "Accept": "application/json"},
-            )
-            # Retries are ours alone: aiohttp's hidden resend on a dropped pooled connection
-            # would resend CreateSession behind our back (the core transport does the same).
-            if hasattr(self._session, "_retry_connection"):
-                self._session._retry_connection = False
+            # Without aiohttp's hidden resends: CreateSession must never be resent behind our back.
+            self._session = new_session(limit=4)
         return self._session
 
     async def _request(
@@ -259,24 +255,38 @@ class IloqClient:
         if self.__api_key is not None:
             headers["x-api-key"] = self.__api_key
         started = time.monotonic()
+        failed: BaseException | None = None
         try:
-            async with self._http().request(
-                call.method,
-                url,
-                json=call.json,
-                headers=headers,
-                timeout=self._timeout,
-                allow_redirects=False,
-            ) as response:
-                body = await response.read()
-                status = response.status
-                location = response.headers.get("Location")
+            async with asyncio.timeout(self._timeout_seconds):
+                async with self._http().request(
+                    call.method,
+                    url,
+                    json=call.json,
+                    headers=headers,
+                    timeout=self._timeout,
+                    allow_redirects=False,
+                ) as response:
+                    body = await read_body(response, self._max_answer_bytes)
+                    status = response.status
+                    location = response.headers.get("Location")
         except (aiohttp.ClientError, TimeoutError) as exc:
-            log.debug("%s -> %s (attempt %d)", call.label, type(exc).__name__, number)
-            raise self._transport_error(call, exc, secrets) from None
+            failed = exc
+        if failed is not None:  # raised here, outside the handler: aiohttp's error is not chained
+            log.debug("%s -> %s (attempt %d)", call.label, type(failed).__name__, number)
+            raise transport_error(
+                call.label,
+                failed,
+                idempotent=call.idempotent,
+                secrets=secrets,
+                timeout=self._timeout_seconds,
+            )
         log.debug(
             "%s -> %d in %.3fs (attempt %d)", call.label, status, time.monotonic() - started, number
         )
+        if body is None:
+            body = b"(an answer larger than max_answer_bytes, not read)"
+            if 200 <= status < 300:
+                raise ResponseFormatError(f"{call.label} answered more than max_answer_bytes")
         if 200 <= status < 300:
             return decode(body) if call.expect_body else None
         error = error_for(status, body, location=location, known=secrets)
@@ -290,33 +300,9 @@ class IloqClient:
             )
         raise error
 
-    def _transport_error(
-        self, call: _Call, exc: BaseException, secrets: tuple[str, ...]
-    ) -> TransportError:
-        if isinstance(exc, TimeoutError):
-            what = f"{call.label}: no answer within {self._timeout_seconds:g}s"
-        else:
-            detail = redact(str(exc), secrets)
-            what = f"{call.label}: {type(exc).__name__}" + (f": {detail}" if detail else "")
-        if isinstance(exc, aiohttp.ClientSSLError):
-            return TlsError(what)
-        if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
-            return _NotSent(what)
-        if call.idempotent:
-            return TransportError(what)
-        return AmbiguousOutcomeError(
-            f"{what}; it may or may not have been applied", method=call.method, path=call.path
-        )
-
     def _should_retry(self, call: _Call, state: RetryCallState) -> bool:
         exc = state.outcome.exception() if state.outcome is not None else None
-        if isinstance(exc, TlsError | AmbiguousOutcomeError):
-            return False
-        if isinstance(exc, _NotSent | RateLimitedError):
-            return True  # nothing reached the server, or it did nothing
-        if isinstance(exc, ServerError):
-            return call.idempotent and exc.status in _RETRYABLE_STATUS
-        return isinstance(exc, TransportError) and call.idempotent
+        return exc is not None and retryable(exc, idempotent=call.idempotent)
 
 
 class IloqSession:

@@ -1,5 +1,6 @@
-"""The two errors iLOQ adds to the core's tree; everything else the iLOQ client raises is a core
-error (``TransportError``, ``ServerError``, ``AmbiguousOutcomeError``, ``ResponseFormatError``)::
+"""The error iLOQ adds to the core's tree, and the core's ``TlsError`` it names; everything else
+the iLOQ client raises is a core error (``TransportError``, ``ServerError``,
+``AmbiguousOutcomeError``, ``ResponseFormatError``)::
 
     LivionKeyError
     ├── AuthenticationError
@@ -11,13 +12,9 @@ error (``TransportError``, ``ServerError``, ``AmbiguousOutcomeError``, ``Respons
 
 from __future__ import annotations
 
-from .._errors import LoginError, TransportError
+from .._errors import LoginError, TlsError
 
 __all__ = ["SessionRefusedError", "TlsError"]
-
-
-class TlsError(TransportError):
-    """The server's TLS certificate could not be verified (never retried, never bypassed)."""
 
 
 class SessionRefusedError(LoginError):

@@ -3,12 +3,12 @@
 Field names are matched case-insensitively and nulls count as absent, so ``"Name": null`` or a
 ``lockGroup_ID`` spelling do not break a check; anything the checks cannot work without becomes a
 ``ResponseFormatError`` saying what was expected, never what the body held. Conversion reuses the
-core cattrs converter (its int/str hooks accept numbers sent as text). Pure, no I/O.
+core cattrs converter (its int/str hooks accept numbers sent as text), and addresses, bodies and
+error messages are checked, decoded and cut by the core's own helpers. Pure, no I/O.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -17,8 +17,8 @@ from attrs import field, frozen
 from cattrs.gen import make_dict_structure_fn, override
 from yarl import URL
 
-from .._client import _is_loopback
 from .._convert import converter as _core_converter
+from .._convert import structure
 from .._errors import (
     ApiError,
     AuthenticationError,
@@ -28,8 +28,10 @@ from .._errors import (
     ResponseFormatError,
     ServerError,
     ValidationError,
-    redact,
+    message_of,
 )
+from .._http import checked_url as _checked_url
+from .._http import decode_body
 from ._assumptions import ERROR_MESSAGE_FIELDS
 from ._models import LockGroup
 
@@ -47,32 +49,17 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-_MAX_MESSAGE = 300
 
 
 def checked_url(address: object, *, what: str = "service_address") -> URL:
     """``address`` as a base URL ending in ``/``: https, or plain http to a loopback host only.
 
-    Raises ``ValidationError`` naming ``what`` otherwise (a port out of range or a broken host
-    included).
+    Raises ``ValidationError`` naming ``what`` otherwise (a port out of range, a broken host, or
+    a user name and password in it included).
     """
-    example = "an https:// URL such as https://s5.iloq.com/iloqws"
-    if not isinstance(address, str):
-        raise ValidationError(f"{what} must be {example}")
-    try:
-        url = URL(address.strip())
-        host = url.host
-        url.port  # noqa: B018 (yarl checks the port only when asked)
-    except ValueError:
-        raise ValidationError(f"{what} must be {example}, not {address!r}") from None
-    if url.scheme not in ("https", "http") or not host:
-        raise ValidationError(f"{what} must be {example}, not {address!r}")
-    if url.user is not None or url.password is not None:
-        raise ValidationError(f"{what} must not contain a user name or password")
-    if url.scheme == "http" and not _is_loopback(host):
-        raise ValidationError(f"{what} must use https (plain http only to a loopback host)")
-    path = url.path if url.path.endswith("/") else url.path + "/"
-    return url.with_path(path).with_query(None).with_fragment(None)
+    return _checked_url(
+        address, what=what, example="https://s5.iloq.com/iloqws", allow_insecure=None
+    )
 
 
 def parse_url(answer: object, service: URL) -> URL | None:
@@ -143,11 +130,7 @@ _converter = _make_converter()
 
 
 def _structure(data: object, cls: type[T], what: str) -> T:
-    try:
-        return _converter.structure(data, cls)
-    except Exception as exc:
-        where = "; ".join(cattrs.transform_error(exc))
-        raise ResponseFormatError(f"unexpected {what} answer: {where}") from None
+    return structure(data, cls, conv=_converter, what=what)
 
 
 def parse_session(answer: object) -> SessionAnswer:
@@ -185,27 +168,9 @@ def parse_rights_mask(answer: object) -> int:
 
 def error_message(body: bytes, known: Iterable[str] = ()) -> str:
     """The human message in an error body (``{"Message": ...}``, a JSON string or plain text),
-    shortened and with every ``known`` secret and anything credential-like hidden."""
-    text = body.decode("utf-8", "replace").strip()
-    message: Any = text
-    try:
-        data = json.loads(text) if text[:1] in ("{", '"') else None
-    except (ValueError, RecursionError):
-        data = None
-    if isinstance(data, Mapping):
-        fields = {str(k).lower(): v for k, v in data.items()}
-        message = next(
-            (fields[f] for f in ERROR_MESSAGE_FIELDS if isinstance(fields.get(f), str)), text
-        )
-    elif isinstance(data, str):
-        message = data
-    if message.lstrip().startswith("<"):
-        message = "(an HTML page)"
-    # Redacted whole, then cut: a cut through a secret would hide it from the redaction.
-    message = " ".join(redact(message, known).split())
-    if len(message) > _MAX_MESSAGE:
-        message = message[: _MAX_MESSAGE - 1] + "…"
-    return message or "(no message)"
+    with every ``known`` secret and anything credential-like hidden, then shortened."""
+    text = body.decode("utf-8", "replace")
+    return message_of(text, known, fields=ERROR_MESSAGE_FIELDS)
 
 
 def error_for(
@@ -229,12 +194,5 @@ def error_for(
 
 def decode(body: bytes) -> object:
     """A JSON answer; a body that is not JSON is taken as plain text (liberal)."""
-    text = body.decode("utf-8", "replace").strip()
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise ResponseFormatError("the answer is nested too deeply") from None
-    except ValueError:
-        return text
+    value = decode_body(body, text=True)
+    return value.strip() if isinstance(value, str) else value

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Self
 import aiohttp
 from yarl import URL
 
-from .._client import build_pipeline, stats_snapshot
+from .._client import DEFAULT_DEADLINE, DEFAULT_MAX_RETRY_AFTER, build_pipeline, stats_snapshot
+from .._http import DEFAULT_MAX_ANSWER_BYTES
 from .._shared import SharedStore
 from .._stats import ClientStats, RequestEvent
+from .._transport import Deadline
 from ._assumptions import DEFAULT_BASE_URL
 from ._automats import Automats
 from ._bulk import V2Bulk
@@ -42,7 +44,10 @@ class LivionKeyV2Client:
     once and never shown. The pipeline options are V1's: ``rate_limit`` a ceiling in requests
     per second (``None`` discovers the server's), ``rate_hint`` where discovery starts (an
     earlier run's ``stats.learnt_rate``), ``max_connections`` the pool size,
-    ``timeout`` seconds per attempt, ``max_wait`` the longest a 429 pause may hold a request.
+    ``timeout`` seconds per attempt (its whole exchange), ``deadline`` seconds per call (waits
+    and retries included; ``client.deadline()`` for a block), ``max_wait`` the longest a 429
+    pause may hold a request, ``max_retry_after`` the longest one ``Retry-After`` pauses the
+    client, ``max_answer_bytes`` the largest answer read.
     ``session``: your own aiohttp session (never closed by the client). ``allow_insecure``:
     permit plain ``http://`` to a non-loopback host. ``wall_clock`` stamps the signatures.
     ``store``: the rate budget this client shares with the other processes of the service
@@ -63,6 +68,9 @@ class LivionKeyV2Client:
         max_wait: float = 60.0,
         max_attempts: int = 4,
         max_throttled_attempts: int = 20,
+        deadline: float | None = DEFAULT_DEADLINE,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
         session: aiohttp.ClientSession | None = None,
         trace_configs: Sequence[aiohttp.TraceConfig] = (),
         on_request: Callable[[RequestEvent], None] | None = None,
@@ -82,6 +90,9 @@ class LivionKeyV2Client:
             max_wait=max_wait,
             max_attempts=max_attempts,
             max_throttled_attempts=max_throttled_attempts,
+            deadline=deadline,
+            max_retry_after=max_retry_after,
+            max_answer_bytes=max_answer_bytes,
             session=session,
             trace_configs=trace_configs,
             on_request=on_request,
@@ -132,6 +143,11 @@ class LivionKeyV2Client:
     def stats(self) -> ClientStats:
         """A snapshot of what this client has done: requests, retries, 429s, pacing."""
         return stats_snapshot(self._counters, self._pacer)
+
+    def deadline(self, seconds: float) -> Deadline:
+        """A block in which every call of this client ends within ``seconds`` (as
+        ``LivionKeyClient.deadline``)."""
+        return self._transport.deadline(seconds)
 
     async def __aenter__(self) -> Self:
         self._transport.open()

@@ -23,7 +23,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from .._convert import converter as core_converter
-from .._errors import ResponseFormatError
+from .._convert import structure as core_structure
 from ._models import (
     ContractType,
     GroupType,
@@ -157,12 +157,7 @@ converter = _make_converter()
 def structure(data: object, cls: type[T]) -> T:
     """Read ``data`` (decoded JSON) as ``cls``, or raise ``ResponseFormatError`` saying where the
     answer differs from the documented shape (never what it held)."""
-    try:
-        return converter.structure(data, cls)
-    except Exception as exc:
-        where = "; ".join(cattrs.transform_error(exc))
-        name = getattr(typing.get_origin(cls) or cls, "__name__", str(cls))
-        raise ResponseFormatError(f"unexpected {name} in the answer: {where}") from None
+    return core_structure(data, cls, conv=converter)
 
 
 def unstructure(value: object) -> Any:

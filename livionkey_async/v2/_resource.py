@@ -82,9 +82,8 @@ class Api:
         """Send ``call`` and read its answer as ``cls``. A success answer that cannot be read is
         a ``ResponseFormatError``, or, for a call that is not idempotent (it was applied), an
         ``AmbiguousOutcomeError``: sending it again would apply it twice."""
-        data = await self.send(call, refine=refine)
         try:
-            return structure(data, cls)
+            return structure(await self.send(call, refine=refine), cls)
         except ResponseFormatError as exc:
             if call.idempotent:
                 raise

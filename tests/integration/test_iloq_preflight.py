@@ -303,7 +303,7 @@ async def test_a_timeout_after_the_session_opened_still_kills_it() -> None:
     async with IloqSimulator(config(faults=faults)) as sim:
         report = await check(sim, timeout=0.1, max_attempts=1)
         assert failed(report) == ["locking system visible"]
-        assert "no answer within 0.1s" in report.failed[0].detail
+        assert "no complete answer within 0.1s" in report.failed[0].detail
         assert report.session_killed is True
         assert len(sim.sessions) == 1
         assert sim.open_sessions() == []

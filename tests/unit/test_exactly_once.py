@@ -17,6 +17,7 @@ from livionkey_async import (
 )
 from livionkey_async._exactly_once import ExactlyOnce
 from livionkey_async._fanout import Settled
+from livionkey_async._transport import _SENDS
 
 
 class Server:
@@ -185,10 +186,15 @@ async def test_a_first_refusal_is_just_raised() -> None:
         await creator(Server(["overlap"]))("a")
 
 
-async def test_cancelled_in_flight_and_not_found_is_a_failure_in_doubt() -> None:
+def hanging_creator(*, sends: bool) -> tuple[ExactlyOnce[str, str, str], asyncio.Event]:
+    """A creator whose create hangs, after its request left (``sends``) or before (queued for
+    the pacer, waiting for a login); nothing is ever found."""
     started = asyncio.Event()
 
     async def hanging(spec: str) -> str:
+        watch = _SENDS.get()
+        if sends and watch is not None:
+            watch.sent = True  # what the transport notes as a write leaves
         started.set()
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
@@ -205,6 +211,11 @@ async def test_cancelled_in_flight_and_not_found_is_a_failure_in_doubt() -> None
         name=lambda spec: spec,
         sleep=no_sleep,
     )
+    return once, started
+
+
+async def test_cancelled_in_flight_and_not_found_is_a_failure_in_doubt() -> None:
+    once, started = hanging_creator(sends=True)
     task = asyncio.ensure_future(once("a"))
     await started.wait()
     task.cancel()
@@ -213,3 +224,14 @@ async def test_cancelled_in_flight_and_not_found_is_a_failure_in_doubt() -> None
     assert result.outcome is Outcome.FAILED
     assert isinstance(result.error, AmbiguousOutcomeError)
     assert isinstance(result.error, LivionKeyError)
+
+
+async def test_cancelled_before_its_create_left_is_not_attempted() -> None:
+    once, started = hanging_creator(sends=False)
+    task = asyncio.ensure_future(once("a"))
+    await started.wait()
+    task.cancel()
+    result = await task
+    assert isinstance(result, Settled)
+    assert result.outcome is Outcome.NOT_ATTEMPTED
+    assert result.error is None

@@ -32,7 +32,7 @@ from livionkey_async import (
 )
 from livionkey_async._lenient_json import loads_lenient
 from livionkey_async._ratelimit_headers import RateLimitHint
-from livionkey_async._transport import Call, _Answer, _Wire
+from livionkey_async._transport import Call, _Answer, _Progress, _Wire
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "livion"
 LOGIN = b'{"token": "tok", "expirationTime": "Tue, 06 Aug 2030 11:31:29 GMT"}'
@@ -129,7 +129,9 @@ async def answered(body: bytes, read: Read) -> object:
     product listing excepted)."""
     client = LivionKeyClient("user@example.com", "pw", base_url="https://api.example.test")
 
-    async def exchange(call: Call, wire: _Wire, credential: str | None, attempt: int) -> _Answer:
+    async def exchange(
+        call: Call, wire: _Wire, credential: str | None, attempt: int, progress: _Progress
+    ) -> _Answer:
         if call.path == "auth/login":
             return _Answer(200, LOGIN, RateLimitHint())
         if call.path == "devices" and ("products", "key20") in list(call.params or ()):
