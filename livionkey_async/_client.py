@@ -20,6 +20,14 @@ import aiohttp
 import attrs
 from yarl import URL
 
+from ._arguments import (
+    check_bool,
+    check_callable,
+    check_instance,
+    check_int,
+    check_number,
+    check_text,
+)
 from ._assumptions import DEFAULT_BASE_URL
 from ._auth import BearerAuth, TokenHolder
 from ._bulk import Bulk
@@ -46,7 +54,13 @@ __all__ = [
 
 
 def checked_base_url(base_url: str, allow_insecure: bool) -> URL:
-    url = URL(base_url)
+    check_text("base_url", base_url, required=True)
+    check_bool("allow_insecure", allow_insecure)
+    try:
+        url = URL(base_url)
+        url.port  # noqa: B018 (yarl checks the port only when asked)
+    except ValueError:
+        raise ValidationError(f"base_url must be an http(s) URL, not {base_url!r}") from None
     if url.scheme not in ("https", "http") or not url.host:
         raise ValidationError(f"base_url must be an http(s) URL, not {base_url!r}")
     if url.scheme == "http" and not allow_insecure and not _is_loopback(url.host):
@@ -66,18 +80,16 @@ def check_options(
     timeout: float,
     max_attempts: int,
     max_throttled_attempts: int,
+    max_wait: float = 0.0,
 ) -> None:
     """The pipeline options every client takes, checked the same way."""
-    if rate_limit is not None and rate_limit <= 0:
-        raise ValidationError("rate_limit must be positive (or None to discover it)")
-    if rate_hint is not None and rate_hint <= 0:
-        raise ValidationError("rate_hint must be positive (or None to discover the rate)")
-    if max_connections < 1:
-        raise ValidationError("max_connections must be at least 1")
-    if timeout <= 0:
-        raise ValidationError("timeout must be positive")
-    if max_attempts < 1 or max_throttled_attempts < 1:
-        raise ValidationError("max_attempts and max_throttled_attempts must be at least 1")
+    check_number("rate_limit", rate_limit, positive=True, optional=True)
+    check_number("rate_hint", rate_hint, positive=True, optional=True)
+    check_int("max_connections", max_connections, low=1)
+    check_number("timeout", timeout, positive=True)
+    check_number("max_wait", max_wait)
+    check_int("max_attempts", max_attempts, low=1)
+    check_int("max_throttled_attempts", max_throttled_attempts, low=1)
 
 
 @attrs.frozen
@@ -117,7 +129,16 @@ def build_pipeline(
         timeout=timeout,
         max_attempts=max_attempts,
         max_throttled_attempts=max_throttled_attempts,
+        max_wait=max_wait,
     )
+    check_instance("session", session, aiohttp.ClientSession, optional=True)
+    if not isinstance(trace_configs, Sequence) or not all(
+        isinstance(config, aiohttp.TraceConfig) for config in trace_configs
+    ):
+        raise ValidationError("trace_configs must be a sequence of aiohttp.TraceConfig")
+    check_callable("on_request", on_request, optional=True)
+    for name, hook in (("sleep", sleep), ("clock", clock), ("wall_clock", wall_clock)):
+        check_callable(name, hook)
     counters = Counters()
     pacer = Pacer(
         rate_limit=rate_limit, rate_hint=rate_hint, max_wait=max_wait, clock=clock, sleep=sleep
@@ -206,8 +227,9 @@ class LivionKeyClient:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        if not email or not password:
-            raise ValidationError("email and password are required")
+        check_text("email", email, required=True)
+        check_text("password", password, required=True)
+        check_number("refresh_margin", refresh_margin)
         self._email = email
         self.__password = password
         self._sleep = sleep

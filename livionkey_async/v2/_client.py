@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Self
 import aiohttp
 from yarl import URL
 
+from .._arguments import check_instance
 from .._client import build_pipeline, stats_snapshot
 from .._stats import ClientStats, RequestEvent
 from ._assumptions import DEFAULT_BASE_URL
@@ -68,6 +69,7 @@ class LivionKeyV2Client:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
+        check_instance("private_key_password", private_key_password, bytes, optional=True)
         pipeline = build_pipeline(
             base_url=base_url,
             allow_insecure=allow_insecure,
