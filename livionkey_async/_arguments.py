@@ -161,11 +161,11 @@ def check_callable(name: str, value: object, *, optional: bool = False) -> None:
 
 
 def check_path(name: str, value: object) -> None:
-    """``None``, or a file path (a string or an ``os.PathLike``)."""
+    """``None``, or a file path (a non-empty string or an ``os.PathLike``)."""
     if value is not None and not isinstance(value, str | os.PathLike):
         raise ValidationError(f"{name} must be a file path, not {type_name(value)}")
     if isinstance(value, str):
-        _unicode(name, value)
+        check_text(name, value, required=True)
 
 
 def check_concurrency(value: object) -> None:

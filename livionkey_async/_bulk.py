@@ -173,10 +173,6 @@ class BulkRunner:
         journal_path: str | os.PathLike[str] | None,
         sink: Callable[[ItemResult[S, R]], Awaitable[None]],
     ) -> None:
-        check_source(job.source, source)
-        check_concurrency(concurrency)
-        check_callable("on_progress", on_progress, optional=True)
-        check_path("journal", journal_path)
         journal = None
         if journal_path is not None:
             journal = Journal(journal_path, pepper=self._journal_pepper())
@@ -258,6 +254,20 @@ class BulkRunner:
             if journal is not None:
                 journal.close()
 
+    @staticmethod
+    def _check_options(
+        job: Job[S, R],
+        source: object,
+        concurrency: object,
+        on_progress: object,
+        journal: object,
+    ) -> None:
+        """What every helper takes besides its items, checked before the job starts."""
+        check_source(job.source, source)
+        check_concurrency(concurrency)
+        check_callable("on_progress", on_progress, optional=True)
+        check_path("journal", journal)
+
     async def _report(
         self,
         job: Job[S, R],
@@ -269,6 +279,7 @@ class BulkRunner:
     ) -> BulkReport[S, R]:
         # The caller may pass the report in: cancelled, the job re-raises the cancellation (as
         # asyncio expects), and that report still accounts for every item it reached.
+        self._check_options(job, source, concurrency, on_progress, journal)
         check_instance("report", report, BulkReport, optional=True)
         report = BulkReport() if report is None else report
         started = time.monotonic()
@@ -290,6 +301,7 @@ class BulkRunner:
         on_progress: ProgressHook | None,
         journal: str | os.PathLike[str] | None,
     ) -> AsyncIterator[ItemResult[S, R]]:
+        self._check_options(job, source, concurrency, on_progress, journal)
         # A small queue: a slow consumer slows the job down instead of piling up results.
         queue: asyncio.Queue[ItemResult[S, R] | None] = asyncio.Queue(maxsize=concurrency)
         consumer_gone = asyncio.Event()

@@ -77,8 +77,8 @@ def parse_event(body: bytes | str) -> Event:
     if isinstance(body, str):
         try:
             raw = body.encode()
-        except UnicodeEncodeError:
-            raise WebhookPayloadError("the webhook body is not valid Unicode text") from None
+        except UnicodeEncodeError:  # text decoded by the caller with surrogateescape, say
+            raise ValidationError("body must be valid Unicode text (or the raw bytes)") from None
     elif isinstance(body, bytes | bytearray | memoryview):
         raw = bytes(body)
     else:

@@ -40,6 +40,7 @@ from ._http import Receive, Scope, Send, aiohttp_response, asgi_app
 from ._parse import event_from_json, fingerprint, load_json
 from ._signing import (
     DEFAULT_TOLERANCE,
+    Secrets,
     header,
     signing_keys,
     texts,
@@ -109,7 +110,7 @@ class WebhookReceiver:
     def __init__(
         self,
         *,
-        signing_secret: str | Sequence[str] | None = None,
+        signing_secret: Secrets | None = None,
         api_key: str | Sequence[str] | None = None,
         api_key_header: str = "x-api-key",
         dedupe: DedupeStore | bool = True,
@@ -120,13 +121,16 @@ class WebhookReceiver:
         retry_after: int = 5,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._keys = [] if signing_secret is None else signing_keys(signing_secret, required=False)
-        if api_key is None:
-            self._api_keys: list[str] = []
-        elif isinstance(api_key, str):
-            self._api_keys = [api_key]
-        else:
-            self._api_keys = list(texts("api_key", api_key))
+        self._keys = (
+            []
+            if signing_secret is None
+            else signing_keys(signing_secret, required=False, name="signing_secret")
+        )
+        self._api_keys: list[str] = []
+        if api_key is not None:
+            self._api_keys = list(
+                texts("api_key", [api_key] if isinstance(api_key, str) else api_key)
+            )
         if not self._keys and not self._api_keys:
             raise ValidationError("a WebhookReceiver needs a signing_secret or an api_key")
         if not all(self._api_keys):

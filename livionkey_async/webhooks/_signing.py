@@ -20,7 +20,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from .._arguments import check_callable, check_instance, check_int, check_number, check_text
+from .._arguments import check_callable, check_int, check_number, check_text
 from .._errors import ValidationError
 from ._errors import WebhookVerificationError
 
@@ -49,33 +49,35 @@ _MAX_TIMESTAMP = 10**12 - 1  # what a receiver reads back (``_TIMESTAMP``: at mo
 Secrets = str | bytes | Sequence[str | bytes]
 
 
-def decode_secret(secret: str | bytes) -> bytes:
+def decode_secret(secret: str | bytes, name: str = "secret") -> bytes:
     """The HMAC key of a ``whsec_<base64>`` secret (the prefix is optional; ``bytes`` are taken
-    as the key itself). A secret that is not base64 is a ``ValidationError`` that never shows it."""
+    as the key itself). A secret that is not base64 is a ``ValidationError`` that names the
+    argument (``name``) and never shows the secret."""
     if isinstance(secret, bytes):
         key = secret
     elif not isinstance(secret, str):
-        raise ValidationError(f"a webhook signing secret is a string, not {type(secret).__name__}")
+        raise ValidationError(f"{name} must be a string, not {type(secret).__name__}")
     else:
         text = secret.strip().removeprefix(_PREFIX)
         try:
             key = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
         except (binascii.Error, ValueError):
-            raise ValidationError("the webhook signing secret is not whsec_<base64>") from None
+            raise ValidationError(f"{name} is not a whsec_<base64> signing secret") from None
     if not key:
-        raise ValidationError("the webhook signing secret is empty")
+        raise ValidationError(f"{name} is an empty signing secret")
     return key
 
 
-def signing_keys(secret: Secrets, *, required: bool = True) -> list[bytes]:
-    """The HMAC keys of one secret or several (``required``: at least one)."""
+def signing_keys(secret: Secrets, *, required: bool = True, name: str = "secret") -> list[bytes]:
+    """The HMAC keys of one secret or several (``required``: at least one); ``name``: the
+    argument's, for the ``ValidationError``."""
     if isinstance(secret, str | bytes):
         items: Iterable[str | bytes] = (secret,)
     elif isinstance(secret, Iterable):
         items = secret
     else:
-        raise ValidationError(f"secret must be a string or several, not {type(secret).__name__}")
-    keys = [decode_secret(item) for item in items]
+        raise ValidationError(f"{name} must be a string or several, not {type(secret).__name__}")
+    keys = [decode_secret(item, name) for item in items]
     if required and not keys:
         raise ValidationError("no webhook signing secret given")
     return keys
@@ -154,7 +156,7 @@ def verify_signature(
     ``tolerance``: seconds the timestamp may be off from ``clock()``, either way.
     """
     _check_body(body)
-    check_instance("headers", headers, Mapping)
+    _check_headers(headers)
     check_number("tolerance", tolerance)
     check_callable("clock", clock)
     keys = signing_keys(secret)
@@ -196,11 +198,11 @@ def verify_api_key(
 ) -> None:
     """Check a legacy delivery's shared-secret header in constant time (any of several keys may
     match, for rotation); raise :class:`WebhookVerificationError` if it is missing or wrong."""
-    check_instance("headers", headers, Mapping)
+    _check_headers(headers)
     check_text("header_name", header_name, required=True)
-    expected = [api_key] if isinstance(api_key, str) else list(texts("api_key", api_key))
+    expected = list(texts("api_key", [api_key] if isinstance(api_key, str) else api_key))
     if not expected or not all(expected):
-        raise ValidationError("no webhook api key given")
+        raise ValidationError("api_key must name at least one non-empty key")
     given = header(headers, header_name.lower())
     if not given:
         raise WebhookVerificationError(f"missing {header_name} header", reason="missing-header")
@@ -210,6 +212,13 @@ def verify_api_key(
         raise WebhookVerificationError(f"wrong {header_name}", reason="bad-key")
 
 
+def _check_headers(headers: object) -> None:
+    if not isinstance(headers, Mapping) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in headers.items()
+    ):
+        raise ValidationError("headers must map header names to strings")
+
+
 def _check_body(body: object) -> None:
     if not isinstance(body, bytes | bytearray | memoryview):
         raise ValidationError(f"body must be the raw bytes, not {type(body).__name__}")
@@ -217,7 +226,7 @@ def _check_body(body: object) -> None:
 
 def texts(name: str, values: object) -> tuple[str, ...]:
     """Several strings (a list of keys), each checked."""
-    if isinstance(values, str) or not isinstance(values, Iterable):
+    if isinstance(values, str | Mapping) or not isinstance(values, Iterable):
         raise ValidationError(f"{name} must be a string or several, not {type(values).__name__}")
     texts = tuple(values)
     for text in texts:
