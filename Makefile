@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit bench bench-bulk bench-shared bench-all profile clean
+.PHONY: install demo test lint typecheck unit fuzz bench bench-bulk bench-shared bench-all profile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ unit: $(STAMP)
 	scripts/with-redis $(BIN)/pytest -q
 
 test: lint typecheck unit
+
+# The simulators' routes fuzzed for long (`make test` runs a few hundred requests per simulator,
+# the same every time): 5000 fresh ones each unless LIVIONKEY_FUZZ_EXAMPLES says otherwise.
+fuzz: $(STAMP)
+	LIVIONKEY_FUZZ_EXAMPLES=$${LIVIONKEY_FUZZ_EXAMPLES:-5000} LIVIONKEY_FUZZ_RANDOM=1 \
+		$(BIN)/pytest -q -p no:cacheprovider tests/sim/test_sim_fuzz.py
 
 $(VENV)/.bench-installed: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,cli,bench]'

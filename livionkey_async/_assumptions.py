@@ -13,6 +13,7 @@ __all__ = [
     "CATALOGUE_TTL",
     "DEFAULT_BASE_URL",
     "DOCUMENTED_PRODUCTS",
+    "MAX_WIRE_INT",
     "PINCODE_PATTERN",
     "UNSUPPORTED_PRODUCTS",
     "V1_PRODUCTS",
@@ -45,3 +46,7 @@ UNSUPPORTED_PRODUCTS = {
 
 # Assumed: pincodes are 4 to 8 digits (every documented example has 6).
 PINCODE_PATTERN = re.compile(r"[0-9]{4,8}")  # used with fullmatch: ASCII digits only
+
+# Assumed: the services read JSON numbers as JavaScript does (doubles), so an integer sent beyond
+# 2**53 - 1 would arrive changed; the client refuses one rather than send it.
+MAX_WIRE_INT = 2**53 - 1

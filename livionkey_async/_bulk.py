@@ -18,6 +18,14 @@ from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 import attrs
 
+from ._arguments import (
+    check_bool,
+    check_callable,
+    check_concurrency,
+    check_id,
+    check_instance,
+    check_source,
+)
 from ._batch_checks import ContractBatchGuard
 from ._convert import unstructure
 from ._errors import (
@@ -28,9 +36,9 @@ from ._errors import (
     ValidationError,
 )
 from ._fanout import ItemResult, Outcome, Settled, Source, fan_out
-from ._journal import Journal, JournalTarget
+from ._journal import Journal, JournalTarget, check_target
 from ._models import ContractUpdate, CreatedContract, CreatedKey, NewContract, NewKey
-from ._validation import check_id, validate_contract_update, validate_new_contract, validate_new_key
+from ._validation import validate_contract_update, validate_new_contract, validate_new_key
 
 if TYPE_CHECKING:
     from ._client import LivionKeyClient
@@ -123,13 +131,18 @@ def spec_fields(spec: object) -> dict[str, object]:
 class Job(Generic[S, R]):
     """What distinguishes one bulk operation from another.
 
-    ``resume``: how to settle an item a journal shows unknown (a create that may have landed in
-    an earlier run) before doing its ``work``; without it the item is simply worked again.
+    ``validate``: the item's own checks, pure (its type, its fields, its rules), before anything
+    else looks at it, the journal included: an item of the wrong type fails alone, with a
+    ``ValidationError``. ``check``: what else must hold before it is worked (the devices'
+    products, the batch's other items), which may ask the server. ``resume``: how to settle an
+    item a journal shows unknown (a create that may have landed in an earlier run) before doing
+    its ``work``; without it the item is simply worked again.
     """
 
-    check: Callable[[S], Awaitable[None]]
+    validate: Callable[[S], None]
     work: Callable[[S], Awaitable[R | Settled[R]]]
     key: Callable[[S], str]
+    check: Callable[[S], Awaitable[None]] | None = None
     # What a journal fingerprints of an item, to tell a rerun's edited items from its done ones.
     fields: Callable[[S], Mapping[str, object]] = spec_fields
     # What a journal line keeps of a result, and what a rerun rebuilds from it (updates and
@@ -137,6 +150,8 @@ class Job(Generic[S, R]):
     object_id: Callable[[R | None], str | None] = lambda _: None
     from_journal: Callable[[dict[str, object]], R | None] = lambda _: None
     resume: Callable[[S], Awaitable[R | Settled[R]]] | None = None
+    # The name of the helper's parameter that holds the items (for its ValidationError).
+    source: str = "specs"
 
 
 class BulkRunner:
@@ -156,8 +171,6 @@ class BulkRunner:
         journal_path: JournalTarget | None,
         sink: Callable[[ItemResult[S, R]], Awaitable[None]],
     ) -> None:
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
         journal = None
         if journal_path is not None:
             journal = await Journal.open(journal_path, pepper=self._journal_pepper())
@@ -166,7 +179,14 @@ class BulkRunner:
         counts = dict.fromkeys(Outcome, 0)
         skipped = 0
 
+        invalid: set[int] = set()  # items that failed `validate`: not journalled
+
         async def prepare(index: int, spec: S) -> ItemResult[S, R] | None:
+            try:
+                job.validate(spec)
+            except LivionKeyError as refused:
+                invalid.add(index)
+                return ItemResult(index, spec, Outcome.FAILED, error=refused)
             if journal is not None:
                 key = job.key(spec)
                 entry = journal.succeeded(key)
@@ -181,17 +201,18 @@ class BulkRunner:
                         return ItemResult(index, spec, Outcome.FAILED, error=error)
                     value = job.from_journal(entry)
                     return ItemResult(index, spec, Outcome.SUCCEEDED, result=value, skipped=True)
-            try:
-                await job.check(spec)
-            except LivionKeyError as error:
-                return ItemResult(index, spec, Outcome.FAILED, error=error)
+            if job.check is not None:
+                try:
+                    await job.check(spec)
+                except LivionKeyError as error:
+                    return ItemResult(index, spec, Outcome.FAILED, error=error)
             return None
 
         async def emit(item: ItemResult[S, R]) -> None:
             nonlocal skipped
             counts[item.outcome] += 1
             skipped += item.skipped
-            if journal is not None and not item.skipped:
+            if journal is not None and not item.skipped and item.index not in invalid:
                 journal.record(
                     job.key(item.spec),
                     item.outcome.value,
@@ -232,6 +253,20 @@ class BulkRunner:
             if journal is not None:
                 await journal.aclose()
 
+    @staticmethod
+    def _check_options(
+        job: Job[S, R],
+        source: object,
+        concurrency: object,
+        on_progress: object,
+        journal: object,
+    ) -> None:
+        """What every helper takes besides its items, checked before the job starts."""
+        check_source(job.source, source)
+        check_concurrency(concurrency)
+        check_callable("on_progress", on_progress, optional=True)
+        check_target("journal", journal)
+
     async def _report(
         self,
         job: Job[S, R],
@@ -243,6 +278,8 @@ class BulkRunner:
     ) -> BulkReport[S, R]:
         # The caller may pass the report in: cancelled, the job re-raises the cancellation (as
         # asyncio expects), and that report still accounts for every item it reached.
+        self._check_options(job, source, concurrency, on_progress, journal)
+        check_instance("report", report, BulkReport, optional=True)
         report = BulkReport() if report is None else report
         started = time.monotonic()
 
@@ -263,6 +300,7 @@ class BulkRunner:
         on_progress: ProgressHook | None,
         journal: JournalTarget | None,
     ) -> AsyncIterator[ItemResult[S, R]]:
+        self._check_options(job, source, concurrency, on_progress, journal)
         # A small queue: a slow consumer slows the job down instead of piling up results.
         queue: asyncio.Queue[ItemResult[S, R] | None] = asyncio.Queue(maxsize=concurrency)
         consumer_gone = asyncio.Event()
@@ -310,17 +348,18 @@ class Bulk(BulkRunner):
     # -- contracts -----------------------------------------------------------------------------
 
     def _contract_job(self, check_batch: bool) -> Job[NewContract, CreatedContract]:
+        check_bool("check_batch", check_batch)
         client = self._client
         guard = ContractBatchGuard(client.devices.keys) if check_batch else None
 
         async def check(spec: NewContract) -> None:
-            validate_new_contract(spec)
             for ref in spec.keys:
                 await client.devices.require_v1(ref.device_id)
             if guard is not None:
                 await guard.check(spec)
 
         return Job(
+            validate=validate_new_contract,
             check=check,
             work=client.contracts.exactly_once,
             key=lambda spec: spec.contract_id,
@@ -364,19 +403,16 @@ class Bulk(BulkRunner):
     def _update_job(self) -> Job[tuple[str, ContractUpdate], None]:
         client = self._client
 
-        async def check(item: tuple[str, ContractUpdate]) -> None:
-            contract_id, update = item
-            check_id("id", contract_id)
-            validate_contract_update(update)
+        def validate(item: tuple[str, ContractUpdate]) -> None:
+            if not isinstance(item, tuple) or len(item) != 2:
+                raise ValidationError("updates must hold (contract id, ContractUpdate) pairs")
+            check_id("id", item[0])
+            validate_contract_update(item[1])
 
         async def work(item: tuple[str, ContractUpdate]) -> None:
             await client.contracts.update(*item)
 
-        return Job(
-            check=check,
-            work=work,
-            key=lambda item: item[0],
-        )
+        return Job(validate=validate, work=work, key=lambda item: item[0], source="updates")
 
     async def update_contracts(
         self,
@@ -404,9 +440,10 @@ class Bulk(BulkRunner):
         return self._stream(self._update_job(), updates, concurrency, on_progress, journal)
 
     def _delete_job(self, cancellation: bool) -> Job[str, None]:
+        check_bool("cancellation", cancellation)
         client = self._client
 
-        async def check(contract_id: str) -> None:
+        def validate(contract_id: str) -> None:
             check_id("id", contract_id)
 
         async def work(contract_id: str) -> Settled[None] | None:
@@ -416,11 +453,7 @@ class Bulk(BulkRunner):
                 return Settled(None, outcome=Outcome.SUCCEEDED)
             return None
 
-        return Job(
-            check=check,
-            work=work,
-            key=lambda contract_id: contract_id,
-        )
+        return Job(validate=validate, work=work, key=lambda contract_id: contract_id, source="ids")
 
     async def delete_contracts(
         self,
@@ -456,13 +489,13 @@ class Bulk(BulkRunner):
         seen: set[tuple[str, str]] = set()
 
         async def check(spec: NewKey) -> None:
-            validate_new_key(spec)
             await client.devices.require_v1(spec.device_id)
             if (spec.device_id, spec.key_id) in seen:
                 raise ValidationError(f"key {spec.key_id} appears more than once in this batch")
             seen.add((spec.device_id, spec.key_id))
 
         return Job(
+            validate=validate_new_key,
             check=check,
             work=client.keys.exactly_once,
             key=lambda spec: f"{spec.device_id}/{spec.key_id}",

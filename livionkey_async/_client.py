@@ -19,6 +19,15 @@ import aiohttp
 import attrs
 from yarl import URL
 
+from ._arguments import (
+    check_bool,
+    check_callable,
+    check_instance,
+    check_int,
+    check_methods,
+    check_number,
+    check_text,
+)
 from ._assumptions import DEFAULT_BASE_URL
 from ._auth import BearerAuth, TokenHolder
 from ._bulk import Bulk
@@ -39,7 +48,7 @@ from ._keys import Keys
 from ._models import LoginResult
 from ._pacing import Pacer
 from ._retry_budget import RetryBudget
-from ._shared import SharedStore, account_key
+from ._shared import STORE_METHODS, SharedStore, account_key
 from ._shared_login import SharedBearerAuth, SharedLogin
 from ._shared_pacing import SharedPacer
 from ._stats import ClientStats, Counters, RequestEvent
@@ -59,6 +68,7 @@ __all__ = [
 
 def checked_base_url(base_url: str, allow_insecure: bool) -> URL:
     """The client's base URL, checked (``_http.checked_url``)."""
+    check_bool("allow_insecure", allow_insecure)
     return checked_url(base_url, allow_insecure=allow_insecure)
 
 
@@ -79,26 +89,19 @@ def check_options(
     deadline: float | None = DEFAULT_DEADLINE,
     max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+    max_wait: float = 0.0,
 ) -> None:
     """The pipeline options every client takes, checked the same way."""
-    if rate_limit is not None and rate_limit <= 0:
-        raise ValidationError("rate_limit must be positive (or None to discover it)")
-    if rate_hint is not None and rate_hint <= 0:
-        raise ValidationError("rate_hint must be positive (or None to discover the rate)")
-    if max_connections < 1:
-        raise ValidationError("max_connections must be at least 1")
-    if timeout <= 0:
-        raise ValidationError("timeout must be positive")
-    if max_attempts < 1 or max_throttled_attempts < 1:
-        raise ValidationError("max_attempts and max_throttled_attempts must be at least 1")
-    if deadline is not None and not deadline > 0:
-        raise ValidationError("deadline must be positive (or None for no deadline per call)")
-    if not max_retry_after > 0:
-        raise ValidationError("max_retry_after must be positive")
-    if isinstance(max_answer_bytes, bool) or not isinstance(max_answer_bytes, int):
-        raise ValidationError("max_answer_bytes must be an integer")
-    if max_answer_bytes < 1024:
-        raise ValidationError("max_answer_bytes must be at least 1024")
+    check_number("rate_limit", rate_limit, positive=True, optional=True)
+    check_number("rate_hint", rate_hint, positive=True, optional=True)
+    check_int("max_connections", max_connections, low=1)
+    check_number("timeout", timeout, positive=True)
+    check_number("max_wait", max_wait)
+    check_int("max_attempts", max_attempts, low=1)
+    check_int("max_throttled_attempts", max_throttled_attempts, low=1)
+    check_number("deadline", deadline, positive=True, optional=True)
+    check_number("max_retry_after", max_retry_after, positive=True)
+    check_int("max_answer_bytes", max_answer_bytes, low=1024)
 
 
 @attrs.frozen
@@ -155,7 +158,17 @@ def build_pipeline(
         deadline=deadline,
         max_retry_after=max_retry_after,
         max_answer_bytes=max_answer_bytes,
+        max_wait=max_wait,
     )
+    check_instance("session", session, aiohttp.ClientSession, optional=True)
+    if not isinstance(trace_configs, Sequence) or not all(
+        isinstance(config, aiohttp.TraceConfig) for config in trace_configs
+    ):
+        raise ValidationError("trace_configs must be a sequence of aiohttp.TraceConfig")
+    check_callable("on_request", on_request, optional=True)
+    for name, hook in (("sleep", sleep), ("clock", clock), ("wall_clock", wall_clock)):
+        check_callable(name, hook)
+    check_methods("store", store, STORE_METHODS, "a SharedStore (RedisStore)", optional=True)
     counters = Counters()
     url = checked_base_url(base_url, allow_insecure)
     account = account_key(str(url), identity)
@@ -276,8 +289,9 @@ class LivionKeyClient:
         wall_clock: Callable[[], float] = time.time,
         store: SharedStore | None = None,
     ) -> None:
-        if not email or not password:
-            raise ValidationError("email and password are required")
+        check_text("email", email, required=True)
+        check_text("password", password, required=True)
+        check_number("refresh_margin", refresh_margin)
         self._email = email
         self.__password = password
         self._sleep = sleep

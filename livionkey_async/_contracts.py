@@ -11,6 +11,7 @@ from datetime import datetime
 
 import attrs
 
+from ._arguments import as_ids, check_aware, check_bool, check_concurrency, check_id
 from ._bounded_map import bounded_iter
 from ._convert import structure, unstructure
 from ._devices import Devices, segment
@@ -18,7 +19,7 @@ from ._errors import DuplicateContractError, NotFoundError, ResponseFormatError,
 from ._exactly_once import ExactlyOnce, contract_matches
 from ._models import Contract, ContractUpdate, CreatedContract, KeyRef, NewContract
 from ._transport import Call, Transport
-from ._validation import check_id, validate_contract_update, validate_new_contract
+from ._validation import validate_contract_update, validate_new_contract
 
 __all__ = ["Contracts", "created_from", "gone"]
 
@@ -74,6 +75,7 @@ class Contracts:
         could settle it. ``reconcile=False`` sends it once and leaves any ambiguity to you.
         """
         validate_new_contract(contract)
+        check_bool("reconcile", reconcile)
         await self._require_v1(contract.keys)
         if not reconcile:
             return await self._post(contract)
@@ -109,14 +111,14 @@ class Contracts:
 
     async def set_pincode(self, id: str, keys: Iterable[KeyRef], pincode: str | None = None) -> str:
         """Give a contract ``pincode``, or a new generated one when ``None``; answers it."""
-        refs = tuple(keys)
-        if pincode is not None:
-            await self.update(id, ContractUpdate(keys=refs, pincode=pincode))
-            return pincode
         check_id("id", id)
-        validate_contract_update(ContractUpdate(keys=refs))
-        await self._require_v1(refs)
-        body = {"devices": unstructure(refs)}
+        update = ContractUpdate(keys=keys, pincode=pincode)  # `keys` checked as the update's
+        if pincode is not None:
+            await self.update(id, update)
+            return pincode
+        validate_contract_update(update)
+        await self._require_v1(update.keys)
+        body = {"devices": unstructure(update.keys)}
         data = await self._transport.request(
             Call("POST", f"contracts/{segment(id)}/pincode", json=body)
         )
@@ -132,6 +134,7 @@ class Contracts:
         otherwise a ``NotFoundError``, still there a ``DeleteFailedError``.
         """
         check_id("id", id)
+        check_bool("cancellation", cancellation)
         params = {"cancellation": "true"} if cancellation else None
         await self._transport.request(
             Call(
@@ -177,8 +180,7 @@ class Contracts:
         """Like ``list``, yielding device by device (in the account's order) as answers come;
         leaving early stops the devices still being asked."""
         window = _window(start, end)
-        if concurrency < 1:
-            raise ValidationError("concurrency must be at least 1")
+        check_concurrency(concurrency)
         wanted = await self._device_ids(device_ids)
         seen: set[str] = set()
         async with contextlib.aclosing(
@@ -211,11 +213,9 @@ class Contracts:
     async def _device_ids(self, device_ids: Iterable[str] | None) -> builtins.list[str]:
         if device_ids is None:
             return [device.device_id for device in await self._devices.list()]
-        wanted = builtins.list(dict.fromkeys(device_ids))
+        wanted = builtins.list(dict.fromkeys(as_ids("device_ids", device_ids)))
         if not wanted:
             raise ValidationError("device_ids must name at least one device")
-        for device_id in wanted:
-            check_id("device_id", device_id)
         return wanted
 
 
@@ -236,9 +236,8 @@ class _Window:
 
 
 def _window(start: datetime | None, end: datetime | None) -> _Window:
-    for name, value in (("start", start), ("end", end)):
-        if value is not None and value.tzinfo is None:
-            raise ValidationError(f"{name} must be timezone-aware (naive datetimes are ambiguous)")
+    check_aware("start", start)
+    check_aware("end", end)
     if start is not None and end is not None and end <= start:
         raise ValidationError("end must be after start")
     return _Window(start, end)

@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import attrs
 
+from ._arguments import as_ids, check_bool, check_id, check_int
 from ._assumptions import (
     CATALOGUE_PRODUCTS,
     CATALOGUE_TTL,
@@ -38,7 +39,6 @@ from ._errors import (
 )
 from ._models import Contract, Device, DevicePage, Key, Locker
 from ._transport import Call, Transport
-from ._validation import check_id
 
 __all__ = ["COMMAND_SENT", "Devices", "segment"]
 
@@ -56,7 +56,12 @@ _UNKNOWN_DEVICE = {"no devices": NotFoundError}
 
 def segment(value: str) -> str:
     """One path segment, escaped (ids of unreserved characters, the usual ones, as they are)."""
-    return value if _UNRESERVED.fullmatch(value) else quote(value, safe="")
+    if _UNRESERVED.fullmatch(value):
+        return value
+    try:
+        return quote(value, safe="")
+    except UnicodeEncodeError:  # a lone surrogate: the callers' check_id says which argument
+        raise ValidationError("an id must be valid Unicode text") from None
 
 
 class Devices:
@@ -148,10 +153,9 @@ class Devices:
         products: Iterable[str] | None = None,
     ) -> DevicePage:
         """One page of devices (``limit`` at most 50), optionally with their lockers."""
-        if not 1 <= limit <= MAX_PAGE_SIZE:
-            raise ValidationError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
-        if after is not None and after < 0:
-            raise ValidationError("after must not be negative")
+        check_int("limit", limit, low=1, high=MAX_PAGE_SIZE)
+        check_int("after", after, optional=True)
+        check_bool("lockers", lockers)
         params = [("products", p) for p in _products(products)]
         params.append(("limit", str(limit)))
         if after is not None:
@@ -171,7 +175,9 @@ class Devices:
         products: Iterable[str] | None = None,
     ) -> AsyncIterator[Device]:
         """Every device, fetched a page at a time."""
-        wanted = None if products is None else tuple(products)
+        check_int("page_size", page_size, low=1, high=MAX_PAGE_SIZE)
+        check_bool("lockers", lockers)
+        wanted = None if products is None else _products(products)
         after: int | None = None
         while True:
             page = await self.page(limit=page_size, after=after, lockers=lockers, products=wanted)
@@ -185,6 +191,7 @@ class Devices:
     async def get(self, device_id: str, *, lockers: bool = False) -> Device:
         """One device, optionally with its lockers."""
         check_id("device_id", device_id)
+        check_bool("lockers", lockers)
         params = {"extend": "lockers"} if lockers else None
         data = await self._transport.request(
             Call("GET", f"devices/{segment(device_id)}", params=params)
@@ -247,15 +254,14 @@ class Devices:
 def _products(products: Iterable[str] | None) -> builtins.list[str]:
     if products is None:
         return []
-    wanted = [products] if isinstance(products, str) else builtins.list(products)
-    if not wanted or not all(isinstance(p, str) and p for p in wanted):
+    wanted = builtins.list(as_ids("products", products))
+    if not wanted:
         raise ValidationError("products must name at least one product, e.g. ['key30', 'keyX']")
     return wanted
 
 
 def _check_index(locker_index: int) -> None:
-    if isinstance(locker_index, bool) or not isinstance(locker_index, int) or locker_index < 0:
-        raise ValidationError("locker_index must be a non-negative integer")
+    check_int("locker_index", locker_index)
 
 
 def _field(data: Any, name: str) -> Any:

@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from ._arguments import check_text
 from ._errors import (
     AmbiguousOutcomeError,
     RateLimitedError,
@@ -82,6 +83,7 @@ def checked_url(
     must = f"{what} must be an https:// URL such as {example}"
     if not isinstance(address, str):
         raise ValidationError(must)
+    check_text(what, address)  # valid Unicode
     try:
         url = URL(address.strip())
         host = url.host

@@ -36,9 +36,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol, TypeAlias
 
+from ._arguments import check_methods, check_path
 from ._shared import StoreUnavailable
 
-__all__ = ["SECRET_FIELDS", "Fingerprint", "Journal", "JournalBackend", "JournalTarget"]
+__all__ = [
+    "SECRET_FIELDS",
+    "Fingerprint",
+    "Journal",
+    "JournalBackend",
+    "JournalTarget",
+    "check_target",
+]
 
 log = logging.getLogger("livionkey_async.bulk")
 
@@ -61,7 +69,15 @@ class JournalBackend(Protocol):
     async def append(self, lines: Sequence[str]) -> None: ...
 
 
-JournalTarget: TypeAlias = "str | os.PathLike[str] | JournalBackend"
+JournalTarget: TypeAlias = str | os.PathLike[str] | JournalBackend
+
+
+def check_target(name: str, value: object) -> None:
+    """``None``, a file path or a :class:`JournalBackend` (``store.journal(name)``)."""
+    if value is None or isinstance(value, str | os.PathLike):
+        check_path(name, value)
+    else:
+        check_methods(name, value, ("load", "append"), "a file path or a store's journal")
 
 
 class Journal:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 import attrs
 
+from ._arguments import as_ids, check_bool, check_id
 from ._bounded_map import bounded_map
 from ._contracts import gone
 from ._convert import structure, unstructure
@@ -23,7 +24,6 @@ from ._models import AccessRight, AccessRightUpdate, CreatedAccessRight, NewAcce
 from ._transport import Call, Transport
 from ._validation import (
     check_device_ids,
-    check_id,
     validate_access_right_update,
     validate_new_access_right,
 )
@@ -85,7 +85,7 @@ class Keypad:
     async def regenerate_pincode(self, id: str, device_ids: Iterable[str]) -> str:
         """A new generated pincode for an access right; answers it."""
         check_id("id", id)
-        ids = (device_ids,) if isinstance(device_ids, str) else tuple(device_ids)
+        ids = as_ids("device_ids", device_ids)
         check_device_ids(ids)
         await self._require_keypads(ids)
         body = {"devices": [{"id": device_id, "keyId": KEYPAD_KEY} for device_id in ids]}
@@ -105,6 +105,7 @@ class Keypad:
         """Delete an access right; ``cancellation=True`` has Livion notify the person.
         ``Delete accessRight failed`` is settled by a look-up, as for contracts."""
         check_id("id", id)
+        check_bool("cancellation", cancellation)
         params = {"cancellation": "true"} if cancellation else None
         await self._transport.request(
             Call(
@@ -139,7 +140,7 @@ class Keypad:
         if device_ids is None:
             wanted = [d.device_id for d in await self._devices.list(products=["keypad"])]
         else:
-            wanted = builtins.list(dict.fromkeys(device_ids))
+            wanted = builtins.list(dict.fromkeys(as_ids("device_ids", device_ids)))
         found = await bounded_map(self.device_access_rights, wanted, _FAN_OUT)
         return [right for rights in found for right in rights]
 

@@ -9,6 +9,16 @@ from typing import Any
 
 import attrs
 
+from ._arguments import (
+    as_ids,
+    check_bool,
+    check_callable,
+    check_concurrency,
+    check_id,
+    check_int,
+    check_number,
+    check_text,
+)
 from ._convert import locker_index_wire, structure, unstructure
 from ._devices import Devices, segment
 from ._errors import DuplicateKeyError, NotFoundError, ValidationError
@@ -16,7 +26,7 @@ from ._exactly_once import ExactlyOnce, key_matches
 from ._key_watch import KeyWatch
 from ._models import CreatedKey, Key, KeyEvent, NewKey
 from ._transport import Call, Transport
-from ._validation import check_id, validate_new_key
+from ._validation import validate_new_key
 
 __all__ = ["Keys"]
 
@@ -65,6 +75,7 @@ class Keys:
         sends it once and leaves any ambiguity to you.
         """
         validate_new_key(key)
+        check_bool("reconcile", reconcile)
         await self._devices.require_v1(key.device_id)
         if not reconcile:
             return await self._post(key)
@@ -96,8 +107,11 @@ class Keys:
     ) -> None:
         """Change a key; arguments left ``None`` keep their value."""
         check_id("key_id", key_id)
-        if locker_index is not None and (isinstance(locker_index, bool) or locker_index < 0):
-            raise ValidationError("locker_index must be a non-negative integer")
+        check_text("name", name)
+        check_text("key_code", key_code)
+        check_int("locker_index", locker_index, optional=True)
+        check_bool("check_locker_status", check_locker_status, optional=True)
+        check_bool("shared", shared, optional=True)
         await self._devices.require_v1(device_id)
         body: dict[str, Any] = {"deviceId": device_id}
         for wire, value in (
@@ -132,6 +146,7 @@ class Keys:
     ) -> Key:
         """One key with its contracts (each with its latest key status when asked)."""
         check_id("key_id", key_id)
+        check_bool("key_status", key_status)
         params: dict[str, str] = {}
         if device_id is not None:
             await self._devices.require_v1(device_id)
@@ -200,15 +215,15 @@ class Keys:
         device that cannot be watched or a closed client end it with the error. ``sleep`` and
         ``clock`` (monotonic seconds) default to the client's own.
         """
-        ids = [device_ids] if isinstance(device_ids, str) else list(device_ids)
+        ids = as_ids("device_ids", device_ids)
         if not ids:
             raise ValidationError("device_ids must name at least one device")
-        for device_id in ids:
-            check_id("device_id", device_id)
-        if interval <= 0 or relist_interval <= 0:
-            raise ValidationError("interval and relist_interval must be positive")
-        if concurrency < 1:
-            raise ValidationError("concurrency must be at least 1")
+        check_number("interval", interval, positive=True)
+        check_number("relist_interval", relist_interval, positive=True)
+        check_bool("initial", initial)
+        check_concurrency(concurrency)
+        check_callable("sleep", sleep, optional=True)
+        check_callable("clock", clock, optional=True)
         return KeyWatch(
             devices=self._devices,
             status=lambda device_id, key_id: self.status(key_id, device_id=device_id),

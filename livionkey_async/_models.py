@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 import attrs
+
+from ._errors import ValidationError
 
 __all__ = [
     "AccessRight",
@@ -43,6 +45,8 @@ __all__ = [
     "SyncState",
 ]
 
+T = TypeVar("T")
+
 Language = Literal["fi-fi", "en-gb", "swe-swe", "no-no", "da-da"]
 ContractType = Literal["default", "fetch", "return"]
 
@@ -56,32 +60,44 @@ def _strings(value: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _tuple(name: str, value: Iterable[T]) -> tuple[T, ...]:
+    """``value`` as a tuple; one that is not iterable is a ``ValidationError`` naming the field
+    (what each item must be, ``_typed_fields`` checks before anything is sent)."""
+    try:
+        return tuple(value)
+    except TypeError:
+        raise ValidationError(f"{name} must be a sequence, not {type(value).__name__}") from None
+
+
 def _keyrefs(value: Iterable[KeyRef]) -> tuple[KeyRef, ...]:
-    return tuple(value)
+    return _tuple("keys", value)
 
 
 def _contacts(value: Iterable[Contact]) -> tuple[Contact, ...]:
-    return tuple(value)
+    return _tuple("contacts", value)
 
 
 def _optional_contacts(value: Iterable[Contact] | None) -> tuple[Contact, ...] | None:
-    return None if value is None else tuple(value)
+    return None if value is None else _tuple("contacts", value)
 
 
 def _recurrences(value: Iterable[Recurrence]) -> tuple[Recurrence, ...]:
-    return tuple(value)
+    return _tuple("recurrent", value)
 
 
 def _optional_recurrences(value: Iterable[Recurrence] | None) -> tuple[Recurrence, ...] | None:
-    return None if value is None else tuple(value)
+    return None if value is None else _tuple("recurrent", value)
 
 
 def _ids(value: str | Iterable[str]) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(value)
+    return (value,) if isinstance(value, str) else _tuple("device_ids", value)
 
 
 def _days(value: Iterable[int]) -> frozenset[int]:
-    return frozenset(value)
+    try:
+        return frozenset(value)
+    except TypeError:
+        raise ValidationError(f"days must be a set of day numbers, not {value!r:.40}") from None
 
 
 @attrs.frozen

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ._journal import JournalBackend
 
 __all__ = [
+    "STORE_METHODS",
     "CachedToken",
     "Grant",
     "RateBudget",
@@ -148,6 +149,10 @@ class RateBudget(Protocol):
     async def pause(self, seconds: float) -> Grant:
         """Hold every process for ``seconds`` (a quota exhausted until its reset)."""
         ...
+
+
+STORE_METHODS = ("token_cache", "rate_budget", "journal", "aclose")
+"""What a ``store=`` is checked for before a client takes it."""
 
 
 class SharedStore(Protocol):

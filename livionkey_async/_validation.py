@@ -2,7 +2,8 @@
 
 A request the server would refuse for its shape alone is refused here instead, with a
 ``ValidationError`` that names the field: it costs no request, no rate-limit token and, in a
-bulk job, fails only its own item. Pure functions, no I/O.
+bulk job, fails only its own item. Every field is first checked against its annotation
+(``_typed_fields``), then against the rules below. Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import get_args
 
+from ._arguments import check_aware, check_id
 from ._assumptions import PINCODE_PATTERN
 from ._errors import ValidationError
 from ._models import (
@@ -19,12 +20,12 @@ from ._models import (
     Contact,
     ContractUpdate,
     KeyRef,
-    Language,
     NewAccessRight,
     NewContract,
     NewKey,
     Recurrence,
 )
+from ._typed_fields import check_fields
 
 __all__ = [
     "check_aware",
@@ -37,24 +38,7 @@ __all__ = [
     "validate_new_key",
 ]
 
-_LANGUAGES = frozenset(get_args(Language))
 _CLOCK_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
-
-
-def check_aware(name: str, value: datetime | None) -> None:
-    """A naive datetime is ambiguous: refuse it rather than guess its zone."""
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-        raise ValidationError(
-            f"{name} must be a timezone-aware datetime (for example datetime(..., tzinfo=UTC))"
-        )
-
-
-def check_id(name: str, value: object) -> None:
-    """Ids go into URL paths: they must be non-empty strings without a slash."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"{name} must be a non-empty string")
-    if "/" in value or "?" in value or "#" in value or value.strip(".") == "":
-        raise ValidationError(f"{name} must not contain '/', '?' or '#', nor be '.' or '..'")
 
 
 def _check_keys(keys: Iterable[KeyRef]) -> None:
@@ -62,8 +46,6 @@ def _check_keys(keys: Iterable[KeyRef]) -> None:
     if not refs:
         raise ValidationError("keys must name at least one KeyRef(device_id, key_id)")
     for ref in refs:
-        if not isinstance(ref, KeyRef):
-            raise ValidationError(f"keys must hold KeyRef objects, not {type(ref).__name__}")
         check_id("KeyRef.device_id", ref.device_id)
         check_id("KeyRef.key_id", ref.key_id)
 
@@ -79,13 +61,8 @@ def check_device_ids(device_ids: Iterable[str]) -> None:
 
 def _check_recurrent(recurrent: Iterable[Recurrence] | None) -> None:
     for item in recurrent or ():
-        if not isinstance(item, Recurrence):
-            raise ValidationError(
-                f"recurrent must hold Recurrence objects, not {type(item).__name__}"
-            )
         for name in ("start_time", "end_time"):
-            value = getattr(item, name)
-            if not isinstance(value, str) or not _CLOCK_TIME.fullmatch(value):
+            if not _CLOCK_TIME.fullmatch(getattr(item, name)):
                 raise ValidationError(f"Recurrence.{name} must be a time of day as 'HH:MM'")
         if not item.days <= frozenset(range(7)):
             raise ValidationError("Recurrence.days are numbered 0 to 6")
@@ -93,14 +70,6 @@ def _check_recurrent(recurrent: Iterable[Recurrence] | None) -> None:
 
 def _check_contacts(contacts: Iterable[Contact]) -> None:
     for contact in contacts:
-        if not isinstance(contact, Contact):
-            raise ValidationError(
-                f"contacts must hold Contact objects, not {type(contact).__name__}"
-            )
-        if contact.language is not None and contact.language not in _LANGUAGES:
-            raise ValidationError(
-                f"contact language {contact.language!r} is not one of {sorted(_LANGUAGES)}"
-            )
         if contact.send_email and not contact.email:
             raise ValidationError("a contact with send_email needs an email")
         if contact.send_sms and not contact.phone_number:
@@ -113,27 +82,20 @@ def _check_pincode(pincode: str | None) -> None:
 
 
 def _check_window(start: datetime | None, end: datetime | None, perm: bool | None) -> None:
-    check_aware("start", start)
-    check_aware("end", end)
     if perm and end is not None:
         raise ValidationError("a permanent contract (perm=True) has no end")
     if start is not None and end is not None and end <= start:
         raise ValidationError("end must be after start")
 
 
-def validate_new_contract(spec: NewContract) -> None:
+def validate_new_contract(spec: NewContract, name: str = "contract") -> None:
     """Raise ``ValidationError`` when ``spec`` cannot be a valid contract."""
-    if not isinstance(spec, NewContract):
-        raise ValidationError(f"expected a NewContract, not {type(spec).__name__}")
+    check_fields(name, spec, NewContract)
     check_id("contract_id", spec.contract_id)
     _check_keys(spec.keys)
-    if not isinstance(spec.person, str) or not spec.person.strip():
+    if not spec.person.strip():
         raise ValidationError("person must be a non-empty string")
-    if not isinstance(spec.start, datetime):
-        raise ValidationError("start is required and must be a datetime")
     _check_window(spec.start, spec.end, spec.perm)
-    if spec.type not in ("default", "fetch", "return"):
-        raise ValidationError("type must be 'default', 'fetch' or 'return'")
     if spec.type == "return" and spec.end is None:
         raise ValidationError("a 'return' contract needs an end")
     _check_contacts(spec.contacts)
@@ -141,10 +103,9 @@ def validate_new_contract(spec: NewContract) -> None:
     _check_recurrent(spec.recurrent)
 
 
-def validate_contract_update(update: ContractUpdate) -> None:
+def validate_contract_update(update: ContractUpdate, name: str = "update") -> None:
     """Raise ``ValidationError`` when ``update`` cannot be applied to any contract."""
-    if not isinstance(update, ContractUpdate):
-        raise ValidationError(f"expected a ContractUpdate, not {type(update).__name__}")
+    check_fields(name, update, ContractUpdate)
     _check_keys(update.keys)
     _check_window(update.start, update.end, update.perm)
     if update.person is not None and not update.person.strip():
@@ -155,43 +116,34 @@ def validate_contract_update(update: ContractUpdate) -> None:
     _check_recurrent(update.recurrent)
 
 
-def validate_new_key(spec: NewKey) -> None:
+def validate_new_key(spec: NewKey, name: str = "key") -> None:
     """Raise ``ValidationError`` when ``spec`` cannot be a valid key."""
-    if not isinstance(spec, NewKey):
-        raise ValidationError(f"expected a NewKey, not {type(spec).__name__}")
+    check_fields(name, spec, NewKey)
     check_id("key_id", spec.key_id)
     check_id("device_id", spec.device_id)
-    if not isinstance(spec.name, str) or not spec.name.strip():
+    if not spec.name.strip():
         raise ValidationError("name must be a non-empty string")
-    if spec.locker_index is not None and (
-        isinstance(spec.locker_index, bool) or spec.locker_index < 0
-    ):
+    if spec.locker_index is not None and spec.locker_index < 0:
         raise ValidationError("locker_index must be a non-negative integer")
 
 
-def validate_new_access_right(spec: NewAccessRight) -> None:
+def validate_new_access_right(spec: NewAccessRight, name: str = "access_right") -> None:
     """Raise ``ValidationError`` when ``spec`` cannot be a valid keypad access right."""
-    if not isinstance(spec, NewAccessRight):
-        raise ValidationError(f"expected a NewAccessRight, not {type(spec).__name__}")
+    check_fields(name, spec, NewAccessRight)
     check_id("access_right_id", spec.access_right_id)
     check_device_ids(spec.device_ids)
-    if not isinstance(spec.person, str) or not spec.person.strip():
+    if not spec.person.strip():
         raise ValidationError("person must be a non-empty string")
-    if not isinstance(spec.start, datetime):
-        raise ValidationError("start is required and must be a datetime")
     _check_window(spec.start, spec.end, spec.perm)
     _check_contacts(spec.contacts)
     _check_pincode(spec.pincode)
     _check_recurrent(spec.recurrent)
 
 
-def validate_access_right_update(update: AccessRightUpdate) -> None:
+def validate_access_right_update(update: AccessRightUpdate, name: str = "update") -> None:
     """Raise ``ValidationError`` when ``update`` cannot be applied to any access right."""
-    if not isinstance(update, AccessRightUpdate):
-        raise ValidationError(f"expected an AccessRightUpdate, not {type(update).__name__}")
+    check_fields(name, update, AccessRightUpdate)
     check_device_ids(update.device_ids)
-    if not isinstance(update.start, datetime):
-        raise ValidationError("start is required on every access right update")
     _check_window(update.start, update.end, update.perm)
     if update.end is None and not update.perm:
         raise ValidationError("an access right update needs an end, or perm=True")

@@ -35,11 +35,11 @@ from attrs import field, frozen
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_random_exponential
 from yarl import URL
 
+from .._arguments import check_callable, check_instance, check_int, check_number, check_text
 from .._errors import (
     AmbiguousOutcomeError,
     LivionKeyError,
     ResponseFormatError,
-    ValidationError,
 )
 from .._http import DEFAULT_MAX_ANSWER_BYTES, new_session, read_body, retryable, transport_error
 from ._assumptions import KILL_GONE_STATUSES, SET_LOCKGROUP_PATH
@@ -118,12 +118,12 @@ class IloqClient:
         session: aiohttp.ClientSession | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        if timeout <= 0:
-            raise ValidationError("timeout must be positive")
-        if max_attempts < 1:
-            raise ValidationError("max_attempts must be at least 1")
-        if max_answer_bytes < 1024:
-            raise ValidationError("max_answer_bytes must be at least 1024")
+        check_number("timeout", timeout, positive=True)
+        check_int("max_attempts", max_attempts, low=1)
+        check_int("max_answer_bytes", max_answer_bytes, low=1024)
+        check_text("api_key", api_key)
+        check_instance("session", session, aiohttp.ClientSession, optional=True)
+        check_callable("sleep", sleep)
         self.service_url = checked_url(service_address)
         # Where session calls go: the service address, or what GetUrl resolved it to.
         self.url = self.service_url

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
+from .._arguments import check_text
 from .._errors import LivionKeyError, ResponseFormatError, ValidationError
 from ._checks import Observations, SystemSeen, evaluate, select_systems
 from ._client import IloqClient, IloqSession
@@ -50,12 +51,15 @@ async def check_credentials(
     for name, value in (("service_code", service_code), ("username", username)):
         if not isinstance(value, str) or not value.strip():
             raise ValidationError(f"{name} is required")
+        check_text(name, value)
     if not isinstance(password, str) or not password:
         raise ValidationError("password is required")
+    check_text("password", password)
     if locking_system is not None and (
         not isinstance(locking_system, str) or not locking_system.strip()
     ):
         raise ValidationError("locking_system must not be empty (or leave it out)")
+    check_text("locking_system", locking_system)
     checked_url(service_address)  # a clear ValidationError before anything is sent
     seen = Observations(service_address=service_address.strip(), locking_system=locking_system)
     async with IloqClient(

@@ -12,7 +12,8 @@ Middlewares, outermost first:
 4. errors: :class:`SimError` to its plain-text (or JSON) body, aiohttp's 404/405 to plain text.
 
 Routes under ``/_sim/`` (the control plane) skip all of that: no auth, no faults, no limits, not
-counted. It is a test tool bound to loopback.
+counted. It is a test tool bound to loopback. Outside them all, the last resort (``_last_resort``)
+answers 400 for an exception no rule expected, and counts it in ``SimStats.unhandled``.
 """
 
 from __future__ import annotations
@@ -27,16 +28,18 @@ from aiohttp import web
 from attrs import define, field
 
 from ._config import Faults, SimConfig, SimStats
+from ._last_resort import last_resort
 from ._messages import Msg, SimError
-from ._rate_limit import RateDecision
+from ._rate_limit import RateDecision, checked_settings
 from ._state import SimState
-from ._wire import Text
+from ._wire import NotJSON, Text, read_json
 
 __all__ = [
     "CONTEXT",
     "FAULT_HOST",
     "FaultHost",
     "SimContext",
+    "count_unhandled",
     "counters_middleware",
     "faults_middleware",
     "make_app",
@@ -104,13 +107,14 @@ def _error(err: SimError) -> web.Response:
 
 
 async def _body(request: web.Request) -> object:
-    """The decoded JSON body; ``None`` when absent or not JSON (the state says what that means)."""
+    """The decoded JSON body; ``None`` when absent or not JSON as the service reads it
+    (``read_json``: the state says what that means)."""
     raw = await request.read()
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
-    except ValueError:
+        return read_json(raw)
+    except NotJSON:
         return None
 
 
@@ -182,6 +186,12 @@ async def _faults(request: web.Request, handler: Handler) -> web.StreamResponse:
         await asyncio.sleep(faults.slow_seconds)
     return response
 
+
+def count_unhandled(request: web.Request) -> None:
+    request.app[FAULT_HOST].stats.unhandled += 1
+
+
+_last = last_resort(lambda status, text: web.Response(status=status, text=text), count_unhandled)
 
 # The counters and the fault layer, for the API v2 simulator's application (it sets FAULT_HOST).
 counters_middleware = _counters
@@ -440,18 +450,12 @@ async def sim_set_rate_limit(request: web.Request) -> web.StreamResponse:
     body = await _body(request)
     if not isinstance(body, dict):
         return web.Response(status=400, text="a JSON object {rate, burst, headers} is required")
-    rate, burst, headers = body.get("rate"), body.get("burst"), body.get("headers")
-    if (
-        (rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float)))
-        or (burst is not None and (isinstance(burst, bool) or not isinstance(burst, int)))
-        or (headers is not None and not isinstance(headers, bool))
-    ):
-        return web.Response(status=400, text="rate: number|null, burst: int|null, headers: bool")
     try:
+        rate, burst, headers = checked_settings(
+            body.get("rate"), body.get("burst"), body.get("headers")
+        )
         state.set_rate_limit(
-            None if rate is None else float(rate),
-            burst,
-            headers=state.rate_limit_headers if headers is None else headers,
+            rate, burst, headers=state.rate_limit_headers if headers is None else headers
         )
     except ValueError as exc:
         return web.Response(status=400, text=str(exc))
@@ -530,7 +534,7 @@ def reset_context(ctx: SimContext) -> None:
 def make_app(ctx: SimContext) -> web.Application:
     """The aiohttp application serving the V1 API, the LivionKeyPad API and the ``/_sim/``
     control plane."""
-    app = web.Application(middlewares=[_counters, _faults, _auth, _errors])
+    app = web.Application(middlewares=[_last, _counters, _faults, _auth, _errors])
     app[CONTEXT] = ctx
     app[FAULT_HOST] = ctx
     add = app.router.add_route

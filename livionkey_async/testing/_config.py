@@ -11,22 +11,13 @@ from collections.abc import Callable, Iterable, Mapping
 
 from attrs import define, field, frozen, validators
 
+from . import _knobs as knobs
 from ._vocabulary import LOCKERS
 from ._wire import JSONObj
 
 __all__ = ["AccountConfig", "Clock", "Faults", "SimConfig", "SimStats"]
 
 Clock = Callable[[], float]
-
-
-def _probability(_: object, attribute: object, value: float) -> None:
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{getattr(attribute, 'name', 'rate')} must be within 0..1, not {value}")
-
-
-def _non_negative(_: object, attribute: object, value: float) -> None:
-    if value < 0:
-        raise ValueError(f"{getattr(attribute, 'name', 'value')} must be >= 0, not {value}")
 
 
 def _int_tuple(values: Iterable[int]) -> tuple[int, ...]:
@@ -49,19 +40,19 @@ class Faults:
     ``include_login``; nothing applies to ``/_sim/``.
     """
 
-    latency: float = field(default=0.0, validator=_non_negative)
-    jitter: float = field(default=0.0, validator=_non_negative)
-    fail_rate: float = field(default=0.0, validator=_probability)
+    latency: float = field(default=0.0, validator=knobs.seconds)
+    jitter: float = field(default=0.0, validator=knobs.seconds)
+    fail_rate: float = field(default=0.0, validator=knobs.probability)
     fail_statuses: tuple[int, ...] = field(
         default=(503, 502, 500),
         converter=_int_tuple,
         validator=validators.deep_iterable(validators.in_(range(500, 600))),
     )
-    drop_rate: float = field(default=0.0, validator=_probability)
-    drop_after_commit_rate: float = field(default=0.0, validator=_probability)
-    slow_rate: float = field(default=0.0, validator=_probability)
-    slow_seconds: float = field(default=30.0, validator=_non_negative)
-    include_login: bool = False
+    drop_rate: float = field(default=0.0, validator=knobs.probability)
+    drop_after_commit_rate: float = field(default=0.0, validator=knobs.probability)
+    slow_rate: float = field(default=0.0, validator=knobs.probability)
+    slow_seconds: float = field(default=30.0, validator=knobs.seconds)
+    include_login: bool = field(default=False, validator=knobs.boolean)
 
     def as_dict(self) -> JSONObj:
         return {
@@ -98,7 +89,8 @@ class Faults:
 
 
 def _checked_faults(changes: Mapping[str, object]) -> dict[str, object]:
-    """Type-check control-plane JSON before attrs checks the ranges."""
+    """Control-plane JSON as knob values: every knob is checked as it is set (``knobs``); the
+    numbers become floats and the statuses a tuple here."""
     out: dict[str, object] = {}
     for name, value in changes.items():
         if name == "include_login":
@@ -111,10 +103,9 @@ def _checked_faults(changes: Mapping[str, object]) -> dict[str, object]:
             if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
                 raise ValueError("fail_statuses must be a non-empty list of integers")
             out[name] = tuple(value)
-        elif isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"{name} must be a number")
         else:
-            out[name] = float(value)
+            # A finite number here; the knob's own validator checks its range when it is set.
+            out[name] = knobs.number(name, value, low=0.0, high=knobs.MAX_SECONDS)
     return out
 
 
@@ -134,6 +125,7 @@ class SimStats:
     dropped: int = 0
     failed: int = 0
     slowed: int = 0
+    unhandled: int = 0  # requests the last resort answered: a simulator bug (``_last_resort``)
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -149,6 +141,7 @@ class SimStats:
             "dropped": self.dropped,
             "failed": self.failed,
             "slowed": self.slowed,
+            "unhandled": self.unhandled,
         }
 
     def reset(self) -> None:
@@ -156,14 +149,8 @@ class SimStats:
             setattr(self, name, 0)
 
 
-def _count(_: object, attribute: object, value: int) -> None:
-    if value < 0:
-        raise ValueError(f"{getattr(attribute, 'name', 'count')} must be >= 0")
-
-
 def _keys_fit(_: object, attribute: object, value: int) -> None:
-    if not 0 <= value <= LOCKERS["key30"]:
-        raise ValueError(f"keys must be within 0..{LOCKERS['key30']} (a key30 has 30 lockers)")
+    knobs.integer("keys", value, low=0, high=LOCKERS["key30"])  # a key30 has 30 lockers
 
 
 @frozen(kw_only=True)
@@ -177,21 +164,11 @@ class AccountConfig:
 
     email: str
     password: str = field(repr=False)
-    devices: int = field(default=3, validator=_count)
+    devices: int = field(default=3, validator=knobs.count)
     keys: int = field(default=5, validator=_keys_fit)
-    keyx_devices: int = field(default=1, validator=_count)
-    keypad_devices: int = field(default=1, validator=_count)
-    key20_devices: int = field(default=1, validator=_count)
-
-
-def _positive(_: object, attribute: object, value: float | None) -> None:
-    if value is not None and value <= 0:
-        raise ValueError(f"{getattr(attribute, 'name', 'value')} must be > 0")
-
-
-def _positive_int(_: object, attribute: object, value: int | None) -> None:
-    if value is not None and value <= 0:
-        raise ValueError(f"{getattr(attribute, 'name', 'value')} must be > 0")
+    keyx_devices: int = field(default=1, validator=knobs.count)
+    keypad_devices: int = field(default=1, validator=knobs.count)
+    key20_devices: int = field(default=1, validator=knobs.count)
 
 
 @frozen(kw_only=True)
@@ -209,24 +186,24 @@ class SimConfig:
 
     email: str = "demo@example.com"
     password: str = field(default="livionkey-demo", repr=False)
-    devices: int = field(default=3, validator=_count)
+    devices: int = field(default=3, validator=knobs.count)
     keys: int = field(default=5, validator=_keys_fit)
-    keyx_devices: int = field(default=1, validator=_count)
-    keypad_devices: int = field(default=1, validator=_count)
-    key20_devices: int = field(default=1, validator=_count)
+    keyx_devices: int = field(default=1, validator=knobs.count)
+    keypad_devices: int = field(default=1, validator=knobs.count)
+    key20_devices: int = field(default=1, validator=knobs.count)
     extra_accounts: tuple[AccountConfig, ...] = field(default=(), converter=_account_tuple)
     seed: int = 0
-    token_lifetime: float = field(default=3600.0, validator=_positive)
-    login_limit: int = field(default=30, validator=_positive_int)
-    login_window: float = field(default=60.0, validator=_positive)
-    rate: float | None = field(default=None, validator=_positive)
-    burst: int | None = field(default=None, validator=_positive_int)
+    token_lifetime: float = field(default=3600.0, validator=knobs.positive)
+    login_limit: int = field(default=30, validator=knobs.positive_count)
+    login_window: float = field(default=60.0, validator=knobs.positive)
+    rate: float | None = field(default=None, validator=knobs.rate)
+    burst: int | None = field(default=None, validator=knobs.positive_count)
     rate_limit_headers: bool = False
     faults: Faults = field(factory=Faults)
-    start_grace: float = field(default=0.0, validator=_non_negative)
+    start_grace: float = field(default=0.0, validator=knobs.seconds)
     host: str = "127.0.0.1"
     port: int = 0
-    shutdown_timeout: float = field(default=0.5, validator=_non_negative)
+    shutdown_timeout: float = field(default=0.5, validator=knobs.seconds)
     access_log: bool = False
     clock: Clock = field(default=time.time, repr=False, eq=False)
 

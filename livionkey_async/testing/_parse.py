@@ -8,15 +8,15 @@ What the references leave open is assumed in ``_assumptions``.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 from ._assumptions import Assumed
 from ._messages import Msg, SimError
 from ._records import Contact
 from ._vocabulary import LANGUAGES
-from ._wire import JSONObj
+from ._wire import MAX_DIGITS, JSONObj, digits, instant
 
 __all__ = [
     "opt_bool",
@@ -33,7 +33,6 @@ __all__ = [
     "truthy",
 ]
 
-_DIGITS = re.compile(r"[0-9]+")
 _PINCODE = re.compile(r"[0-9]{4,8}")
 _CLOCK_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
@@ -56,7 +55,7 @@ def require(body: Mapping[str, object], name: str, missing: str | None = None) -
 
 def require_str(body: Mapping[str, object], name: str, missing: str | None = None) -> str:
     value = require(body, name, missing)
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return str(value)
     if not isinstance(value, str):
         raise SimError(400, Assumed.malformed(name))
@@ -155,27 +154,24 @@ def parse_recurrent(value: object) -> list[JSONObj]:
 
 
 def parse_date(value: object, name: str) -> float:
-    if not isinstance(value, str):
+    """An ISO-8601 date as epoch seconds; one the wire cannot write back (past year 9999 in
+    UTC, say) is as malformed as one that is not a date."""
+    parsed = instant(value)
+    if parsed is None:
         raise SimError(400, Assumed.bad_date(name))
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise SimError(400, Assumed.bad_date(name)) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    return parsed
 
 
 def parse_locker_index(value: object) -> int:
     if isinstance(value, bool):
         raise SimError(400, Msg.MALFORMED_LOCKER_INDEX)
     if isinstance(value, int):
-        index = value
-    elif isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
-        index = int(value.strip())
+        index: int | None = value
+    elif isinstance(value, str):
+        index = digits(value.strip())
     else:
-        raise SimError(400, Msg.MALFORMED_LOCKER_INDEX)
-    if index < 0:
+        index = None
+    if index is None or not 0 <= index < 10**MAX_DIGITS:
         raise SimError(400, Msg.MALFORMED_LOCKER_INDEX)
     return index
 
@@ -187,6 +183,7 @@ def opt_locker_index(body: Mapping[str, object]) -> int | None:
 
 
 def parse_count(value: str, name: str, *, minimum: int) -> int:
-    if not _DIGITS.fullmatch(value) or int(value) < minimum:
+    count = digits(value)
+    if count is None or count < minimum:
         raise SimError(400, Assumed.malformed(name))
-    return int(value)
+    return count

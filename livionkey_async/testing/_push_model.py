@@ -19,7 +19,7 @@ from yarl import URL
 from .._errors import ValidationError
 from .._events import Shape
 from ..webhooks import sign
-from ._config import _non_negative, _probability
+from . import _knobs as knobs
 from ._wire import JSONObj, iso
 
 __all__ = [
@@ -34,11 +34,6 @@ __all__ = [
 EVENT_TYPES = ("key-status", "contract-update", "code-entered", "device-alarm")
 
 Outcome = Literal["delivered", "retrying", "given-up", "duplicate"]
-
-
-def _positive(_: object, attribute: object, value: float) -> None:
-    if value <= 0:
-        raise ValueError(f"{getattr(attribute, 'name', 'value')} must be > 0, not {value}")
 
 
 @frozen(kw_only=True)
@@ -135,11 +130,11 @@ class WebhookSettings:
     type behind it.
     """
 
-    time_scale: float = field(default=1.0, validator=_non_negative)
-    timeout: float = field(default=10.0, validator=_positive)
-    duplicate_rate: float = field(default=0.0, validator=_probability)
-    late_rate: float = field(default=0.0, validator=_probability)
-    late_seconds: float = field(default=60.0, validator=_non_negative)
+    time_scale: float = field(default=1.0, validator=knobs.seconds)
+    timeout: float = field(default=10.0, validator=knobs.positive)
+    duplicate_rate: float = field(default=0.0, validator=knobs.probability)
+    late_rate: float = field(default=0.0, validator=knobs.probability)
+    late_seconds: float = field(default=60.0, validator=knobs.seconds)
 
     def as_dict(self) -> dict[str, float]:
         return {
@@ -157,9 +152,8 @@ class WebhookSettings:
             raise ValueError(f"unknown webhook setting(s): {', '.join(unknown)}")
         trial = WebhookSettings(**self.as_dict())
         for name, value in changes.items():
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"{name} must be a number")
-            setattr(trial, name, float(value))  # attrs validates on setattr
+            setattr(trial, name, value)  # attrs validates on setattr (``knobs``)
+            setattr(trial, name, float(getattr(trial, name)))
         for name, value in trial.as_dict().items():
             setattr(self, name, value)
 

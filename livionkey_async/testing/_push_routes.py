@@ -23,6 +23,7 @@ from aiohttp import web
 from .._events import Event
 from ..webhooks import encode_event
 from ._push_api import WebhookMethods
+from ._wire import NotJSON, read_json
 
 __all__ = ["add_webhook_routes"]
 
@@ -39,8 +40,8 @@ def _bad(text: str) -> web.Response:
 
 async def _object(request: web.Request) -> dict[str, object] | None:
     try:
-        body = json.loads(await request.read() or b"null")
-    except ValueError:
+        body = read_json(await request.read() or b"null")
+    except NotJSON:
         return None
     return body if isinstance(body, dict) else None
 

@@ -12,10 +12,11 @@ from typing import Protocol
 
 from attrs import define, frozen
 
+from . import _knobs as knobs
 from ._config import Clock
 from ._wire import JSONObj
 
-__all__ = ["RateDecision", "RateLimiter", "RateSettings", "TokenBucket"]
+__all__ = ["RateDecision", "RateLimiter", "RateSettings", "TokenBucket", "checked_settings"]
 
 
 class RateSettings(Protocol):
@@ -87,11 +88,9 @@ class RateLimiter:
     def configure(
         self, rate: float | None, burst: int | None = None, *, headers: bool | None = None
     ) -> None:
-        """Change the per-account token bucket live (``rate=None`` turns it off)."""
-        if rate is not None and rate <= 0:
-            raise ValueError("rate must be > 0")
-        if burst is not None and burst <= 0:
-            raise ValueError("burst must be > 0")
+        """Change the per-account token bucket live (``rate=None`` turns it off); a value out of
+        range (``knobs``) is a ``ValueError`` and changes nothing."""
+        rate, burst, headers = checked_settings(rate, burst, headers)
         self.rate = rate
         self.burst = burst
         if headers is not None:
@@ -116,3 +115,17 @@ class RateLimiter:
         if bucket is None:
             bucket = self._buckets[account] = TokenBucket(self.rate, burst, float(burst), now)
         return bucket.take(now)
+
+
+def checked_settings(
+    rate: object, burst: object, headers: object
+) -> tuple[float | None, int | None, bool | None]:
+    """A rate limit's settings (from Python or the control plane's JSON), checked: ``None``
+    leaves one unset; anything out of range (``knobs``) is a ``ValueError``."""
+    if headers is not None and not isinstance(headers, bool):
+        raise ValueError("headers must be a boolean")
+    if rate is not None:
+        rate = knobs.number("rate", rate, low=0, high=knobs.MAX_RATE, open_low=True)
+    if burst is not None:
+        burst = knobs.integer("burst", burst, low=1)
+    return rate, burst, headers

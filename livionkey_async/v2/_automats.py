@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from .._arguments import check_bool
 from .._transport import Call
 from ._assumptions import MAX_PAGE_LIMIT
 from ._convert import unstructure
@@ -82,6 +83,7 @@ class Automats:
         the automat could not take it. Never resent blindly: a locker would open twice."""
         check_id("id", id)
         check_pincode("pincode", pincode)
+        check_bool("proximity_check", proximity_check)
         body: dict[str, object] = {"pincode": pincode}
         if proximity_check:
             body["proximityCheck"] = True

@@ -23,11 +23,12 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from .._arguments import check_bool, check_id
 from .._bulk import DEFAULT_CONCURRENCY, BulkReport, BulkRunner, Job, ProgressHook
 from .._errors import AmbiguousOutcomeError, DuplicateContractError, NotFoundError, ValidationError
 from .._exactly_once import ExactlyOnce
 from .._fanout import ItemResult, Outcome, Settled, Source
-from .._journal import Journal, JournalTarget
+from .._journal import Journal, JournalTarget, check_target
 from ._models import (
     IloqKeyContract,
     MechanicalKeyContract,
@@ -40,7 +41,7 @@ from ._reconcile import (
     iloq_fingerprint,
     mechanical_contract_matches,
 )
-from ._validation import check_id, validate_new_iloq_contract, validate_new_mechanical_contract
+from ._validation import validate_new_iloq_contract, validate_new_mechanical_contract
 
 if TYPE_CHECKING:
     from ._client import LivionKeyV2Client
@@ -121,12 +122,13 @@ class V2Bulk(BulkRunner):
     def _iloq_job(
         self, check_batch: bool, journal: JournalTarget | None
     ) -> Job[NewIloqKeyContract, IloqKeyContract]:
+        check_bool("check_batch", check_batch)
+        check_target("journal", journal)
         client = self._client
         claims = _IloqClaims(client, journal)
         alike = AlikeSpecs()
 
         async def check(spec: NewIloqKeyContract) -> None:
-            validate_new_iloq_contract(spec)
             if check_batch and not alike.add(spec):
                 raise ValidationError(
                     "an iLOQ contract identical in everything both give appears earlier in this "
@@ -164,6 +166,7 @@ class V2Bulk(BulkRunner):
             return Settled(claims.claim(found[0]), outcome=Outcome.SUCCEEDED)
 
         return Job(
+            validate=validate_new_iloq_contract,
             check=check,
             work=create,
             key=iloq_fingerprint,
@@ -212,14 +215,17 @@ class V2Bulk(BulkRunner):
     def _mechanical_job(
         self, check_batch: bool
     ) -> Job[NewMechanicalKeyContract, MechanicalKeyContract]:
+        check_bool("check_batch", check_batch)
         client = self._client
         seen: set[str] = set()
 
-        async def check(spec: NewMechanicalKeyContract) -> None:
+        def validate(spec: NewMechanicalKeyContract) -> None:
             validate_new_mechanical_contract(spec)
             if spec.id is None:
                 raise ValidationError("id is required: the bulk helpers create by your own id")
-            if check_batch:
+
+        async def check(spec: NewMechanicalKeyContract) -> None:
+            if check_batch and spec.id is not None:
                 if spec.id in seen:
                     raise ValidationError(f"id {spec.id!r} appears more than once in this batch")
                 seen.add(spec.id)
@@ -228,6 +234,7 @@ class V2Bulk(BulkRunner):
             return await client.mechanical.contracts.find(spec.id or "")
 
         return Job(
+            validate=validate,
             check=check,
             work=ExactlyOnce(
                 create=client.mechanical.contracts.create,
@@ -274,7 +281,7 @@ class V2Bulk(BulkRunner):
     # -- cancelling ----------------------------------------------------------------------------
 
     def _delete_job(self, kind: str, delete: Callable[[str], Awaitable[None]]) -> Job[str, None]:
-        async def check(contract_id: str) -> None:
+        def validate(contract_id: str) -> None:
             check_id("id", contract_id)
 
         async def work(contract_id: str) -> Settled[None] | None:
@@ -284,7 +291,12 @@ class V2Bulk(BulkRunner):
                 return Settled(None, outcome=Outcome.SUCCEEDED)
             return None
 
-        return Job(check=check, work=work, key=lambda contract_id: f"{kind}:{contract_id}")
+        return Job(
+            validate=validate,
+            work=work,
+            key=lambda contract_id: f"{kind}:{contract_id}",
+            source="ids",
+        )
 
     async def delete_iloq_contracts(
         self,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Self
 import aiohttp
 from yarl import URL
 
+from .._arguments import check_instance, check_text
 from .._client import DEFAULT_DEADLINE, DEFAULT_MAX_RETRY_AFTER, build_pipeline, stats_snapshot
 from .._http import DEFAULT_MAX_ANSWER_BYTES
 from .._shared import SharedStore
@@ -80,6 +81,8 @@ class LivionKeyV2Client:
         wall_clock: Callable[[], float] = time.time,
         store: SharedStore | None = None,
     ) -> None:
+        check_text("service_account_id", service_account_id, required=True)
+        check_instance("private_key_password", private_key_password, bytes, optional=True)
         pipeline = build_pipeline(
             base_url=base_url,
             allow_insecure=allow_insecure,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator
 
+from .._arguments import check_bool, check_text
 from .._errors import ContractOverlapError, ValidationError
 from .._transport import Call
 from ._assumptions import CONTRACT_GROUPS, MAX_PAGE_LIMIT
@@ -24,7 +25,7 @@ from ._models import (
     Page,
 )
 from ._reconcile import iloq_contract_matches
-from ._resource import Api, segment
+from ._resource import Api, Params, segment
 from ._validation import check_id, validate_iloq_update, validate_new_iloq_contract
 
 __all__ = ["Iloq", "IloqAccessRights", "IloqContracts"]
@@ -49,7 +50,7 @@ class IloqAccessRights:
     ) -> Page[IloqAccessRight]:
         """One page of access rights; ``search`` by name; ``default_only``: only those iLOQ
         Manager shows by default."""
-        params = {"search": search, "returnDefaultAccessesOnly": default_only}
+        params = _access_filters(search, default_only)
         return await self._api.page(
             "iloq/accessRights", IloqAccessRight, after=after, limit=limit, params=params
         )
@@ -61,7 +62,7 @@ class IloqAccessRights:
         default_only: bool | None = None,
         page_size: int = MAX_PAGE_LIMIT,
     ) -> AsyncIterator[IloqAccessRight]:
-        params = {"search": search, "returnDefaultAccessesOnly": default_only}
+        params = _access_filters(search, default_only)
         return self._api.iterate(
             "iloq/accessRights", IloqAccessRight, page_size=page_size, params=params
         )
@@ -181,11 +182,19 @@ class IloqContracts:
         await self._api.delete(f"iloq/keycontracts/{segment(id)}", in_use=True)
 
 
+def _access_filters(search: str | None, default_only: bool | None) -> Params:
+    check_text("search", search)
+    check_bool("default_only", default_only, optional=True)
+    return {"search": search, "returnDefaultAccessesOnly": default_only}
+
+
 def _groups(
     *, ongoing: bool | None, ended: bool | None, future: bool | None
 ) -> tuple[str, ...] | None:
     """The groups asked for, in ``CONTRACT_GROUPS`` order; ``None``: every contract."""
     given = {"ongoing": ongoing, "ended": ended, "future": future}
+    for name, flag in given.items():
+        check_bool(name, flag, optional=True)
     asked = any(given.values())
     groups = tuple(
         group

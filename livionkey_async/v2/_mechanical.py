@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from .._arguments import check_bool, check_instance, check_text
 from .._errors import DuplicateContractError, DuplicateKeyError, NotFoundError
 from .._transport import Call
 from ._assumptions import MAX_PAGE_LIMIT
@@ -97,6 +98,7 @@ class MechanicalKeys:
     async def delete(self, id: str, *, delete_active_contracts: bool = False) -> None:
         """Delete a key; ``delete_active_contracts`` deletes its active contracts with it."""
         check_id("id", id)
+        check_bool("delete_active_contracts", delete_active_contracts)
         body = {"deleteActiveContracts": True} if delete_active_contracts else None
         await self._api.delete(f"mechanical/keys/{segment(id)}", json=body)
 
@@ -107,6 +109,10 @@ def _key_filters(
     automat_id: str | None,
     organization_unit_id: str | None,
 ) -> dict[str, str | None]:
+    check_text("search", search)
+    check_instance("selected_storage", selected_storage, StorageKind, optional=True)
+    check_text("automat_id", automat_id)
+    check_text("organization_unit_id", organization_unit_id)
     return {
         "search": search,
         "selectedStorage": None if selected_storage is None else str(int(selected_storage)),

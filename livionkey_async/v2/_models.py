@@ -20,6 +20,8 @@ from typing import Generic, Literal, TypeVar
 
 import attrs
 
+from .._errors import ValidationError
+
 __all__ = [
     "Automat",
     "AutomatGroup",
@@ -75,16 +77,36 @@ Language = Literal["en", "fi", "sv", "de", "no", "fr"]
 Product = Literal["key20", "key30"]
 
 
-def _strings(value: Iterable[str]) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(value)
+def _tuple(name: str, value: Iterable[T]) -> tuple[T, ...]:
+    """``value`` as a tuple (one string: a tuple of it); one that is not iterable is a
+    ``ValidationError`` naming the field (what each item must be, ``_typed_fields`` checks
+    before anything is sent)."""
+    if isinstance(value, str):
+        return (value,)  # type: ignore[return-value]  # a string stands for one of them
+    try:
+        return tuple(value)
+    except TypeError:
+        raise ValidationError(f"{name} must be a sequence, not {type(value).__name__}") from None
 
 
-def _optional_strings(value: Iterable[str] | None) -> tuple[str, ...] | None:
-    return None if value is None else _strings(value)
+def _groups(value: Iterable[str] | None) -> tuple[str, ...] | None:
+    return None if value is None else _tuple("groups", value)
+
+
+def _access_right_ids(value: Iterable[str]) -> tuple[str, ...]:
+    return _tuple("access_right_ids", value)
+
+
+def _key_ids(value: Iterable[str]) -> tuple[str, ...]:
+    return _tuple("key_ids", value)
+
+
+def _pincodes(value: Iterable[str]) -> tuple[str, ...]:
+    return _tuple("pincodes", value)
 
 
 def _keys(value: Iterable[NewContractKey]) -> tuple[NewContractKey, ...]:
-    return tuple(value)
+    return _tuple("keys", value)
 
 
 def _usable_pincodes(
@@ -277,7 +299,7 @@ class AutomatUpdate:
 
     name: str | None = None
     label: str | None = None
-    groups: tuple[str, ...] | None = attrs.field(default=None, converter=_optional_strings)
+    groups: tuple[str, ...] | None = attrs.field(default=None, converter=_groups)
     timezone: str | None = None
     location: AutomatLocation | None = None
 
@@ -357,15 +379,15 @@ class NewIloqKeyContract:
     """
 
     contract_type: ContractType = ContractType.DEFAULT
-    access_right_ids: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    access_right_ids: tuple[str, ...] = attrs.field(default=(), converter=_access_right_ids)
     start: datetime | None = None
     end: datetime | None = None
     contact: Contact | None = None
     number_of_keys: int | None = None
     key_automat_id: str | None = None
     group_id: str | None = None
-    key_ids: tuple[str, ...] = attrs.field(default=(), converter=_strings)
-    pincodes: tuple[str, ...] = attrs.field(default=(), converter=_strings, repr=False)
+    key_ids: tuple[str, ...] = attrs.field(default=(), converter=_key_ids)
+    pincodes: tuple[str, ...] = attrs.field(default=(), converter=_pincodes, repr=False)
 
 
 @attrs.frozen(kw_only=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from .._arguments import check_text
 from .._transport import Call
 from ._assumptions import MAX_PAGE_LIMIT
 from ._convert import unstructure
@@ -18,7 +19,7 @@ from ._models import (
     Page,
     ServiceAccount,
 )
-from ._resource import Api, segment
+from ._resource import Api, Params, segment
 from ._validation import (
     check_id,
     validate_group_update,
@@ -47,7 +48,7 @@ class Groups:
         customer_id: str | None = None,
         search: str | None = None,
     ) -> Page[Group]:
-        params = {"customerId": customer_id, "search": search}
+        params = _group_filters(customer_id, search)
         return await self._api.page("groups", Group, after=after, limit=limit, params=params)
 
     def iterate(
@@ -57,7 +58,7 @@ class Groups:
         search: str | None = None,
         page_size: int = MAX_PAGE_LIMIT,
     ) -> AsyncIterator[Group]:
-        params = {"customerId": customer_id, "search": search}
+        params = _group_filters(customer_id, search)
         return self._api.iterate("groups", Group, page_size=page_size, params=params)
 
     async def get(self, id: str) -> Group:
@@ -82,6 +83,12 @@ class Groups:
     async def delete(self, id: str) -> None:
         check_id("id", id)
         await self._api.delete(f"groups/{segment(id)}")
+
+
+def _group_filters(customer_id: str | None, search: str | None) -> Params:
+    check_text("customer_id", customer_id)
+    check_text("search", search)
+    return {"customerId": customer_id, "search": search}
 
 
 class OrganizationUnits:

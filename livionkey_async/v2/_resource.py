@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from .._arguments import check_text
 from .._errors import AmbiguousOutcomeError, LivionKeyError, ResponseFormatError, ValidationError
 from .._transport import Call, Transport
 from ._assumptions import IN_USE_WORDS, MAX_PAGE_LIMIT
@@ -35,7 +36,10 @@ Params = Mapping[str, str | int | bool | None]
 
 def segment(value: str) -> str:
     """One path segment, escaped (an id never changes the path it is sent to)."""
-    return quote(value, safe="")
+    try:
+        return quote(value, safe="")
+    except UnicodeEncodeError:  # a lone surrogate: the callers' check_id says which argument
+        raise ValidationError("an id must be valid Unicode text") from None
 
 
 def _query(params: Params) -> dict[str, str]:
@@ -118,6 +122,7 @@ class Api:
         limit: int | None,
         params: Params | None = None,
     ) -> Page[T]:
+        check_text("after", after)
         check_limit(limit)
         query = _query({**(params or {}), "after": after, "limit": limit})
         page: Page[T] = await self.read(
@@ -135,7 +140,7 @@ class Api:
         params: Params | None = None,
     ) -> AsyncIterator[T]:
         """Every item of the list, page after page, fetched as the caller consumes them."""
-        check_limit(page_size)
+        check_limit(page_size, "page_size", optional=False)
         after: str | None = None
         asked: set[str] = set()
         while True:

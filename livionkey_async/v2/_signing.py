@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from yarl import URL
 
+from .._arguments import check_text
 from .._errors import ValidationError
 from .._transport import sent_url
 
@@ -46,7 +47,10 @@ def load_private_key(
     if isinstance(private_key, str):
         if "\n" not in private_key and "\\n" in private_key:
             private_key = private_key.replace("\\n", "\n")
-        private_key = private_key.strip().encode("utf-8")
+        try:
+            private_key = private_key.strip().encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError("private_key must be PEM text of valid Unicode") from None
     problem: str | None = None
     loaded: object = None
     if not isinstance(private_key, bytes) or not private_key:
@@ -91,8 +95,7 @@ class ServiceAccountSigner:
         wall_clock: Callable[[], float] = time.time,
         remember: int = 64,
     ) -> None:
-        if not isinstance(service_account_id, str) or not service_account_id.strip():
-            raise ValidationError("service_account_id must be a non-empty string")
+        check_text("service_account_id", service_account_id, required=True)
         self.account_id = service_account_id
         self._key = load_private_key(private_key, password=password)
         self._wall_clock = wall_clock

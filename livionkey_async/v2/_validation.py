@@ -2,8 +2,9 @@
 
 The rules are the API's own (``types/api.ts``: which fields each contract type requires, that the
 pincodes match the keys, that automat and manual-storage keys do not mix); a request that breaks
-one is a ``ValidationError`` naming the field, at no cost in requests. Pure functions, no I/O;
-the core's ``check_id`` and ``check_aware`` do the same jobs as for V1.
+one is a ``ValidationError`` naming the field, at no cost in requests. Every field is first
+checked against its annotation (the core's ``_typed_fields``); the core's ``check_id`` and
+``check_aware`` do the same jobs as for V1. Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -12,17 +13,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import get_args
 
+from .._arguments import check_aware, check_id, check_int
 from .._assumptions import PINCODE_PATTERN
 from .._errors import ValidationError
-from .._validation import check_aware, check_id
+from .._typed_fields import check_fields
 from ._assumptions import MAX_PAGE_LIMIT
 from ._models import (
     AutomatUpdate,
     Contact,
     ContractType,
-    GroupType,
     GroupUpdate,
-    IloqApiUser,
     IloqContractUpdate,
     KeyStorage,
     Language,
@@ -36,9 +36,6 @@ from ._models import (
     NewMechanicalKeyContract,
     NewOrganizationUnit,
     NewServiceAccount,
-    OrganizationUnitType,
-    Product,
-    UserVerification,
 )
 
 __all__ = [
@@ -60,12 +57,6 @@ __all__ = [
 ]
 
 _LANGUAGES = frozenset(get_args(Language))
-_PRODUCTS = frozenset(get_args(Product))
-
-
-def _expect(value: object, cls: type, what: str) -> None:
-    if not isinstance(value, cls):
-        raise ValidationError(f"expected {what}, not {type(value).__name__}")
 
 
 def _text(name: str, value: object, *, required: bool = False) -> None:
@@ -80,12 +71,10 @@ def _ids(name: str, values: Iterable[object]) -> None:
         check_id(name, value)
 
 
-def check_limit(limit: int | None) -> None:
-    """A page size the API accepts: 1 to 100."""
-    if limit is not None and (
-        isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_LIMIT
-    ):
-        raise ValidationError(f"limit must be an integer from 1 to {MAX_PAGE_LIMIT}")
+def check_limit(limit: object, name: str = "limit", *, optional: bool = True) -> None:
+    """A page size the API accepts: 1 to 100 (or, when ``optional``, ``None``: the server's
+    default)."""
+    check_int(name, limit, low=1, high=MAX_PAGE_LIMIT, optional=optional)
 
 
 def check_pincode(name: str, value: object) -> None:
@@ -103,7 +92,6 @@ def _window(start: datetime | None, end: datetime | None) -> None:
 def _contact(contact: Contact | None, *, iloq: bool) -> None:
     if contact is None:
         return
-    _expect(contact, Contact, "a Contact")
     _text("contact.name", contact.name, required=True)
     _text("contact.email", contact.email)
     _text("contact.phone_number", contact.phone_number)
@@ -120,7 +108,6 @@ def _contact(contact: Contact | None, *, iloq: bool) -> None:
 
 
 def _storage(name: str, storage: KeyStorage) -> None:
-    _expect(storage, KeyStorage, "a KeyStorage")
     if (storage.automat_id is None) == (storage.manual_storage_info is None):
         raise ValidationError(f"{name} needs exactly one of automat_id and manual_storage_info")
     if storage.automat_id is not None:
@@ -131,35 +118,31 @@ def _storage(name: str, storage: KeyStorage) -> None:
 # -- automats --------------------------------------------------------------------------------------
 
 
-def validate_new_automat(spec: NewAutomat) -> None:
-    _expect(spec, NewAutomat, "a NewAutomat")
-    for name in ("name", "address", "postal_code", "postal_office", "timezone"):
-        _text(name, getattr(spec, name), required=True)
-    if spec.product not in _PRODUCTS:
-        raise ValidationError(f"product must be one of {sorted(_PRODUCTS)}")
-    for name in ("organization_unit_id", "group_id"):
-        value = getattr(spec, name)
+def validate_new_automat(spec: NewAutomat, name: str = "automat") -> None:
+    check_fields(name, spec, NewAutomat)
+    for field in ("name", "address", "postal_code", "postal_office", "timezone"):
+        _text(field, getattr(spec, field), required=True)
+    for field in ("organization_unit_id", "group_id"):
+        value = getattr(spec, field)
         if value is not None:
-            check_id(name, value)
+            check_id(field, value)
     _text("label", spec.label)
 
 
-def validate_automat_update(update: AutomatUpdate) -> None:
-    _expect(update, AutomatUpdate, "an AutomatUpdate")
-    for name in ("name", "label", "timezone"):
-        _text(name, getattr(update, name))
+def validate_automat_update(update: AutomatUpdate, name: str = "update") -> None:
+    check_fields(name, update, AutomatUpdate)
+    for field in ("name", "label", "timezone"):
+        _text(field, getattr(update, field))
     _ids("groups", update.groups or ())
 
 
 # -- iLOQ ------------------------------------------------------------------------------------------
 
 
-def validate_new_iloq_contract(spec: NewIloqKeyContract) -> None:
+def validate_new_iloq_contract(spec: NewIloqKeyContract, name: str = "contract") -> None:
     """The fields each contract type requires (``DefaultKeyContractDto`` and its siblings)."""
-    _expect(spec, NewIloqKeyContract, "a NewIloqKeyContract")
+    check_fields(name, spec, NewIloqKeyContract)
     kind = spec.contract_type
-    if not isinstance(kind, ContractType):
-        raise ValidationError("contract_type must be a ContractType (DEFAULT, FETCH or RETURN)")
     _window(spec.start, spec.end)
     _ids("access_right_ids", spec.access_right_ids)
     _ids("key_ids", spec.key_ids)
@@ -204,8 +187,8 @@ def validate_new_iloq_contract(spec: NewIloqKeyContract) -> None:
         raise ValidationError(f"pincodes must give one pincode per key ({keys}), or none")
 
 
-def validate_iloq_update(update: IloqContractUpdate) -> None:
-    _expect(update, IloqContractUpdate, "an IloqContractUpdate")
+def validate_iloq_update(update: IloqContractUpdate, name: str = "update") -> None:
+    check_fields(name, update, IloqContractUpdate)
     _window(update.start, update.end)
     _contact(update.contact, iloq=True)
 
@@ -213,8 +196,8 @@ def validate_iloq_update(update: IloqContractUpdate) -> None:
 # -- mechanical ------------------------------------------------------------------------------------
 
 
-def validate_new_mechanical_key(spec: NewMechanicalKey) -> None:
-    _expect(spec, NewMechanicalKey, "a NewMechanicalKey")
+def validate_new_mechanical_key(spec: NewMechanicalKey, name: str = "key") -> None:
+    check_fields(name, spec, NewMechanicalKey)
     check_id("id", spec.id)
     _storage("selected_storage", spec.selected_storage)
     if spec.shared and spec.selected_storage.automat_id is None:
@@ -225,8 +208,8 @@ def validate_new_mechanical_key(spec: NewMechanicalKey) -> None:
         check_id("organization_unit_id", spec.organization_unit_id)
 
 
-def validate_mechanical_key_update(update: MechanicalKeyUpdate) -> None:
-    _expect(update, MechanicalKeyUpdate, "a MechanicalKeyUpdate")
+def validate_mechanical_key_update(update: MechanicalKeyUpdate, name: str = "update") -> None:
+    check_fields(name, update, MechanicalKeyUpdate)
     if update.selected_storage is not None:
         _storage("selected_storage", update.selected_storage)
     _text("name", update.name)
@@ -234,7 +217,6 @@ def validate_mechanical_key_update(update: MechanicalKeyUpdate) -> None:
 
 
 def _contract_key(key: NewContractKey) -> None:
-    _expect(key, NewContractKey, "NewContractKey objects in keys")
     check_id("keys[].id", key.id)
     if key.manual_storage_info is not None and (
         key.pincode is not None or key.automat_id is not None
@@ -247,15 +229,13 @@ def _contract_key(key: NewContractKey) -> None:
     _text("keys[].manual_storage_info", key.manual_storage_info)
 
 
-def validate_new_mechanical_contract(spec: NewMechanicalKeyContract) -> None:
-    _expect(spec, NewMechanicalKeyContract, "a NewMechanicalKeyContract")
+def validate_new_mechanical_contract(
+    spec: NewMechanicalKeyContract, name: str = "contract"
+) -> None:
+    check_fields(name, spec, NewMechanicalKeyContract)
     if spec.id is not None:
         check_id("id", spec.id)
-    if not isinstance(spec.start, datetime):
-        raise ValidationError("start is required and must be a datetime")
     _window(spec.start, spec.end)
-    if spec.contact is None:
-        raise ValidationError("contact is required")
     _contact(spec.contact, iloq=False)
     if not spec.keys:
         raise ValidationError("keys must name at least one key")
@@ -266,57 +246,46 @@ def validate_new_mechanical_contract(spec: NewMechanicalKeyContract) -> None:
     manual = {key.manual_storage_info is not None for key in spec.keys}
     if len(manual) > 1:
         raise ValidationError("automat keys and manual-storage keys cannot mix in one contract")
-    if spec.user_verification is not None and not isinstance(
-        spec.user_verification, UserVerification
-    ):
-        raise ValidationError("user_verification must be a UserVerification")
     _text("pick_up_info_for_manual_storage_keys", spec.pick_up_info_for_manual_storage_keys)
 
 
-def validate_mechanical_contract_update(update: MechanicalContractUpdate) -> None:
-    _expect(update, MechanicalContractUpdate, "a MechanicalContractUpdate")
+def validate_mechanical_contract_update(
+    update: MechanicalContractUpdate, name: str = "update"
+) -> None:
+    check_fields(name, update, MechanicalContractUpdate)
     _window(update.start, update.end)
     _contact(update.contact, iloq=False)
-    if update.user_verification is not None and not isinstance(
-        update.user_verification, UserVerification
-    ):
-        raise ValidationError("user_verification must be a UserVerification")
 
 
 # -- groups, organization units, service accounts --------------------------------------------------
 
 
-def validate_new_group(spec: NewGroup) -> None:
-    _expect(spec, NewGroup, "a NewGroup")
+def validate_new_group(spec: NewGroup, name: str = "group") -> None:
+    check_fields(name, spec, NewGroup)
     _text("name", spec.name, required=True)
     check_id("customer_id", spec.customer_id)
-    if not isinstance(spec.type, GroupType):
-        raise ValidationError("type must be a GroupType (DEVICE or KEY)")
 
 
-def validate_group_update(update: GroupUpdate) -> None:
-    _expect(update, GroupUpdate, "a GroupUpdate")
+def validate_group_update(update: GroupUpdate, name: str = "update") -> None:
+    check_fields(name, update, GroupUpdate)
     _text("name", update.name)
     if update.customer_id is not None:
         check_id("customer_id", update.customer_id)
 
 
-def validate_new_organization_unit(spec: NewOrganizationUnit) -> None:
-    _expect(spec, NewOrganizationUnit, "a NewOrganizationUnit")
+def validate_new_organization_unit(spec: NewOrganizationUnit, name: str = "unit") -> None:
+    check_fields(name, spec, NewOrganizationUnit)
     _text("name", spec.name, required=True)
     check_id("customer_id", spec.customer_id)
-    if not isinstance(spec.type, OrganizationUnitType):
-        raise ValidationError("type must be an OrganizationUnitType")
     if spec.parent_id is not None:
         check_id("parent_id", spec.parent_id)
     user = spec.iloq_api_user
     if user is not None:
-        _expect(user, IloqApiUser, "an IloqApiUser")
-        for name in ("service_address", "customer_code", "username", "password"):
-            _text(f"iloq_api_user.{name}", getattr(user, name), required=True)
+        for field in ("service_address", "customer_code", "username", "password"):
+            _text(f"iloq_api_user.{field}", getattr(user, field), required=True)
 
 
-def validate_new_service_account(spec: NewServiceAccount) -> None:
-    _expect(spec, NewServiceAccount, "a NewServiceAccount")
+def validate_new_service_account(spec: NewServiceAccount, name: str = "account") -> None:
+    check_fields(name, spec, NewServiceAccount)
     check_id("organization_unit_id", spec.organization_unit_id)
     _text("name", spec.name, required=True)

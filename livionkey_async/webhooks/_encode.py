@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from .._arguments import check_instance
 from .._convert import unstructure
 from .._errors import ValidationError
 from .._events import (
@@ -75,6 +76,9 @@ def encode_event(event: Event, *, shape: Shape = "v2") -> bytes:
     ``occurred_at``); a legacy contract update needs ``contract_type`` and a legacy code entered
     ``code_type``, since those are the body's ``type``: else a ``ValidationError``.
     """
+    check_instance("event", event, WebhookEvent)
+    if shape not in ("v2", "legacy"):
+        raise ValidationError(f"shape must be 'v2' or 'legacy', not {shape!r:.40}")
     if isinstance(event, UnknownEvent):
         return event.body
     wire = unstructure(event)

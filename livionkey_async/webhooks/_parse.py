@@ -23,6 +23,7 @@ from collections.abc import Mapping
 import cattrs
 
 from .._convert import converter
+from .._errors import ValidationError
 from .._events import (
     CodeEnteredEvent,
     ContractUpdateEvent,
@@ -73,7 +74,15 @@ def fingerprint(data: object, key: bytes) -> str:
 
 def parse_event(body: bytes | str) -> Event:
     """The event a webhook body holds, in either shape. Pure: verify the delivery first."""
-    raw = body.encode() if isinstance(body, str) else bytes(body)
+    if isinstance(body, str):
+        try:
+            raw = body.encode()
+        except UnicodeEncodeError:  # text decoded by the caller with surrogateescape, say
+            raise ValidationError("body must be valid Unicode text (or the raw bytes)") from None
+    elif isinstance(body, bytes | bytearray | memoryview):
+        raw = bytes(body)
+    else:
+        raise ValidationError(f"body must be bytes or str, not {type(body).__name__}")
     return event_from_json(load_json(raw), raw)
 
 

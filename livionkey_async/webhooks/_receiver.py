@@ -31,13 +31,22 @@ from typing import TYPE_CHECKING, Final, TypeVar
 
 import attrs
 
+from .._arguments import check_callable, check_int, check_number, check_text
 from .._errors import ValidationError
 from .._events import Event, WebhookEvent
 from ._dedupe import DedupeStore, InMemoryDedupeStore
 from ._errors import WebhookPayloadError, WebhookVerificationError
 from ._http import Receive, Scope, Send, aiohttp_response, asgi_app
 from ._parse import event_from_json, fingerprint, load_json
-from ._signing import DEFAULT_TOLERANCE, decode_secret, header, verify_api_key, verify_signature
+from ._signing import (
+    DEFAULT_TOLERANCE,
+    Secrets,
+    header,
+    signing_keys,
+    texts,
+    verify_api_key,
+    verify_signature,
+)
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -101,7 +110,7 @@ class WebhookReceiver:
     def __init__(
         self,
         *,
-        signing_secret: str | Sequence[str] | None = None,
+        signing_secret: Secrets | None = None,
         api_key: str | Sequence[str] | None = None,
         api_key_header: str = "x-api-key",
         dedupe: DedupeStore | bool = True,
@@ -112,19 +121,31 @@ class WebhookReceiver:
         retry_after: int = 5,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        secrets = [signing_secret] if isinstance(signing_secret, str) else signing_secret or []
-        self._keys = [decode_secret(secret) for secret in secrets]
-        self._api_keys = [api_key] if isinstance(api_key, str) else list(api_key or [])
+        self._keys = (
+            []
+            if signing_secret is None
+            else signing_keys(signing_secret, required=False, name="signing_secret")
+        )
+        self._api_keys: list[str] = []
+        if api_key is not None:
+            self._api_keys = list(
+                texts("api_key", [api_key] if isinstance(api_key, str) else api_key)
+            )
         if not self._keys and not self._api_keys:
             raise ValidationError("a WebhookReceiver needs a signing_secret or an api_key")
         if not all(self._api_keys):
             raise ValidationError("an empty api_key would accept anyone")
-        if max_body_size <= 0 or queue_size <= 0:
-            raise ValidationError("max_body_size and queue_size must be positive")
-        if tolerance < 0 or retry_after < 0:
-            raise ValidationError("tolerance and retry_after must not be negative")
-        if handler_timeout is not None and handler_timeout <= 0:
-            raise ValidationError("handler_timeout must be positive (or None for no limit)")
+        check_text("api_key_header", api_key_header, required=True)
+        if not isinstance(dedupe, bool) and not all(
+            callable(getattr(dedupe, method, None)) for method in ("claim", "complete", "release")
+        ):
+            raise ValidationError("dedupe must be True, False or a DedupeStore")
+        check_int("max_body_size", max_body_size, low=1)
+        check_int("queue_size", queue_size, low=1)
+        check_number("tolerance", tolerance)
+        check_number("handler_timeout", handler_timeout, positive=True, optional=True)
+        check_int("retry_after", retry_after)
+        check_callable("clock", clock)
         # The key of a legacy delivery's id: from a secret every receiver of this integration
         # shares (so workers agree), never the bare digest of a body holding a pincode.
         shared = self._api_keys[0].encode() if self._api_keys else self._keys[0]

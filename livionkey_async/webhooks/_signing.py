@@ -20,6 +20,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from .._arguments import check_callable, check_int, check_number, check_text
 from .._errors import ValidationError
 from ._errors import WebhookVerificationError
 
@@ -30,6 +31,8 @@ __all__ = [
     "header",
     "new_message_id",
     "sign",
+    "signing_keys",
+    "texts",
     "verify_api_key",
     "verify_signature",
 ]
@@ -41,30 +44,41 @@ SignatureHeaders = dict[str, str]
 _PREFIX = "whsec_"
 _ID = re.compile(r"[\x21-\x2d\x2f-\x7e]+")  # printable ASCII, no dot or space
 _TIMESTAMP = re.compile(r"\d{1,12}(?:\.\d+)?", re.ASCII)
+_MAX_TIMESTAMP = 10**12 - 1  # what a receiver reads back (``_TIMESTAMP``: at most 12 digits)
 
 Secrets = str | bytes | Sequence[str | bytes]
 
 
-def decode_secret(secret: str | bytes) -> bytes:
+def decode_secret(secret: str | bytes, name: str = "secret") -> bytes:
     """The HMAC key of a ``whsec_<base64>`` secret (the prefix is optional; ``bytes`` are taken
-    as the key itself). A secret that is not base64 is a ``ValidationError`` that never shows it."""
+    as the key itself). A secret that is not base64 is a ``ValidationError`` that names the
+    argument (``name``) and never shows the secret."""
     if isinstance(secret, bytes):
         key = secret
+    elif not isinstance(secret, str):
+        raise ValidationError(f"{name} must be a string, not {type(secret).__name__}")
     else:
         text = secret.strip().removeprefix(_PREFIX)
         try:
             key = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
         except (binascii.Error, ValueError):
-            raise ValidationError("the webhook signing secret is not whsec_<base64>") from None
+            raise ValidationError(f"{name} is not a whsec_<base64> signing secret") from None
     if not key:
-        raise ValidationError("the webhook signing secret is empty")
+        raise ValidationError(f"{name} is an empty signing secret")
     return key
 
 
-def _keys(secret: Secrets) -> list[bytes]:
-    items: Iterable[str | bytes] = (secret,) if isinstance(secret, str | bytes) else secret
-    keys = [decode_secret(item) for item in items]
-    if not keys:
+def signing_keys(secret: Secrets, *, required: bool = True, name: str = "secret") -> list[bytes]:
+    """The HMAC keys of one secret or several (``required``: at least one); ``name``: the
+    argument's, for the ``ValidationError``."""
+    if isinstance(secret, str | bytes):
+        items: Iterable[str | bytes] = (secret,)
+    elif isinstance(secret, Iterable):
+        items = secret
+    else:
+        raise ValidationError(f"{name} must be a string or several, not {type(secret).__name__}")
+    keys = [decode_secret(item, name) for item in items]
+    if required and not keys:
         raise ValidationError("no webhook signing secret given")
     return keys
 
@@ -95,13 +109,17 @@ def sign(
     ``timestamp``: Unix seconds of this attempt (``clock()`` if omitted); ``event_type`` adds
     ``webhook-event-type``. Strict in what it sends: an id with a dot or a space is refused.
     """
+    _check_body(body)
     msg_id = new_message_id() if msg_id is None else msg_id
-    if not _ID.fullmatch(msg_id):
-        raise ValidationError("webhook-id must be non-empty, without dots or whitespace")
-    stamp = str(int(clock()) if timestamp is None else int(timestamp))
+    if not isinstance(msg_id, str) or not _ID.fullmatch(msg_id):
+        raise ValidationError("msg_id (webhook-id) must be printable ASCII, without dots or spaces")
+    check_int("timestamp", timestamp, high=_MAX_TIMESTAMP, optional=True)
+    check_text("event_type", event_type)
+    check_callable("clock", clock)
+    stamp = str(int(clock()) if timestamp is None else timestamp)
     signatures = " ".join(
         "v1," + base64.b64encode(_mac(key, msg_id, stamp, body)).decode("ascii")
-        for key in _keys(secret)
+        for key in signing_keys(secret)
     )
     headers = {"webhook-id": msg_id, "webhook-timestamp": stamp, "webhook-signature": signatures}
     if event_type is not None:
@@ -137,7 +155,11 @@ def verify_signature(
     or several (any may match); the header may carry several signatures (any may match).
     ``tolerance``: seconds the timestamp may be off from ``clock()``, either way.
     """
-    keys = _keys(secret)
+    _check_body(body)
+    _check_headers(headers)
+    check_number("tolerance", tolerance)
+    check_callable("clock", clock)
+    keys = signing_keys(secret)
     msg_id = _required(headers, "webhook-id")
     stamp = _required(headers, "webhook-timestamp")
     signatures = _required(headers, "webhook-signature")
@@ -176,9 +198,11 @@ def verify_api_key(
 ) -> None:
     """Check a legacy delivery's shared-secret header in constant time (any of several keys may
     match, for rotation); raise :class:`WebhookVerificationError` if it is missing or wrong."""
-    expected = [api_key] if isinstance(api_key, str) else list(api_key)
+    _check_headers(headers)
+    check_text("header_name", header_name, required=True)
+    expected = list(texts("api_key", [api_key] if isinstance(api_key, str) else api_key))
     if not expected or not all(expected):
-        raise ValidationError("no webhook api key given")
+        raise ValidationError("api_key must name at least one non-empty key")
     given = header(headers, header_name.lower())
     if not given:
         raise WebhookVerificationError(f"missing {header_name} header", reason="missing-header")
@@ -186,6 +210,28 @@ def verify_api_key(
     given_digest = _digest(given)
     if not sum(hmac.compare_digest(given_digest, _digest(key)) for key in expected):
         raise WebhookVerificationError(f"wrong {header_name}", reason="bad-key")
+
+
+def _check_headers(headers: object) -> None:
+    if not isinstance(headers, Mapping) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in headers.items()
+    ):
+        raise ValidationError("headers must map header names to strings")
+
+
+def _check_body(body: object) -> None:
+    if not isinstance(body, bytes | bytearray | memoryview):
+        raise ValidationError(f"body must be the raw bytes, not {type(body).__name__}")
+
+
+def texts(name: str, values: object) -> tuple[str, ...]:
+    """Several strings (a list of keys), each checked."""
+    if isinstance(values, str | Mapping) or not isinstance(values, Iterable):
+        raise ValidationError(f"{name} must be a string or several, not {type(values).__name__}")
+    texts = tuple(values)
+    for text in texts:
+        check_text(name, text, required=True)
+    return texts
 
 
 def _digest(value: str) -> bytes:

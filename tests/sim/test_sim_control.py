@@ -26,6 +26,7 @@ async def test_stats_counts_what_happened(livionkey_sim: Simulator) -> None:
         "dropped": 0,
         "failed": 0,
         "slowed": 0,
+        "unhandled": 0,
     }
     assert livionkey_sim.stats.as_dict() == stats
 

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from .._last_resort import last_resort
+from .._wire import NotJSON, read_json
 from ._state import IloqRefusal, IloqSimState
 from ._vocabulary import ENDPOINTS, endpoint_key
 
@@ -40,8 +42,8 @@ def _message(status: int, message: str) -> web.Response:
 async def _body(request: web.Request) -> object:
     raw = await request.read()
     try:
-        return json.loads(raw) if raw.strip() else None
-    except ValueError:
+        return read_json(raw) if raw.strip() else None
+    except NotJSON:
         return None
 
 
@@ -116,8 +118,12 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
         return _message(refusal.status, refusal.message)
 
 
+def _count_unhandled(request: web.Request) -> None:
+    request.app[STATE].unhandled += 1
+
+
 def make_app(state: IloqSimState) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[last_resort(_message, _count_unhandled)])
     app[STATE] = state
     app.router.add_route("*", "/{path}/api/v2/{endpoint:.+}", _dispatch)
     return app

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from attrs import define, field, frozen
 
+from .. import _knobs as knobs
 from ._vocabulary import (
     OPTION_API_ACCESS_RIGHTS,
     OPTION_FIVE_SERIES,
@@ -38,14 +39,9 @@ def _endpoints(values: Iterable[str]) -> frozenset[str]:
     return frozenset(endpoint_key(value) for value in values)
 
 
-def _non_negative(_: object, attribute: object, value: float) -> None:
-    if value < 0:
-        raise ValueError(f"{getattr(attribute, 'name', 'value')} must be >= 0, not {value}")
-
-
 def _error_status(_: object, attribute: object, value: int | None) -> None:
-    if value is not None and not 400 <= value < 600:
-        raise ValueError(f"fail_status must be a 4xx or 5xx status, not {value}")
+    if value is not None:
+        knobs.integer("fail_status", value, low=400, high=599)
 
 
 @frozen(kw_only=True)
@@ -98,11 +94,11 @@ class IloqFaults:
     ``SetLockgroup``, ``KillSession``), any case.
     """
 
-    latency: float = field(default=0.0, validator=_non_negative)
+    latency: float = field(default=0.0, validator=knobs.seconds)
     latency_on: frozenset[str] = field(default=frozenset(), converter=_endpoints)
     fail_status: int | None = field(default=None, validator=_error_status)
     fail_on: frozenset[str] = field(default=frozenset(), converter=_endpoints)
-    fail_times: int | None = None
+    fail_times: int | None = field(default=None, validator=knobs.count)
     drop_create_session_answer: bool = False
 
 
@@ -135,7 +131,7 @@ class IloqSimConfig:
     faults: IloqFaults = field(factory=IloqFaults)
     host: str = "127.0.0.1"
     port: int = 0
-    shutdown_timeout: float = field(default=0.5, validator=_non_negative)
+    shutdown_timeout: float = field(default=0.5, validator=knobs.seconds)
     access_log: bool = False
 
     def __attrs_post_init__(self) -> None:

@@ -76,6 +76,11 @@ class IloqSimulator:
         """Every ``(method, endpoint)`` served, in order (``("POST", "CreateSession")``)."""
         return self.state.calls
 
+    @property
+    def unhandled(self) -> int:
+        """Requests the last resort had to answer (400): each one is a simulator bug."""
+        return self.state.unhandled
+
     def endpoint_calls(self, endpoint: str) -> int:
         """How many times ``endpoint`` (``GetUrl``, ``CreateSession``, ... any case) was called."""
         key = endpoint_key(endpoint)
@@ -93,6 +98,7 @@ class IloqSimulator:
         self.state.sessions.clear()
         self.state.calls.clear()
         self.state.failures_left = None
+        self.state.unhandled = 0
         for knob in attrs.fields(IloqFaults):
             setattr(self.faults, knob.name, getattr(self.config.faults, knob.name))
 

@@ -18,12 +18,14 @@ from attrs import define
 from .._app import (
     CONTROL_PREFIX,
     FAULT_HOST,
+    count_unhandled,
     counters_middleware,
     faults_middleware,
     rate_headers,
 )
 from .._config import Faults, SimStats
-from .._wire import JSONObj
+from .._last_resort import last_resort
+from .._wire import JSONObj, NotJSON, read_json
 from ._assumptions import Assumed
 from ._automat_rules import AutomatRules
 from ._config import V2SimConfig
@@ -85,8 +87,8 @@ def _body(request: web.Request) -> object:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
-    except ValueError:
+        return read_json(raw)
+    except NotJSON:
         raise V2SimError(400, Assumed.BAD_JSON) from None
 
 
@@ -244,8 +246,8 @@ ROUTES: list[tuple[str, str, Handler]] = [
 async def _control_body(request: web.Request) -> dict[str, object]:
     raw = await request.read()
     try:
-        data = json.loads(raw) if raw.strip() else {}
-    except ValueError:
+        data = read_json(raw) if raw.strip() else {}
+    except NotJSON:
         data = None
     if not isinstance(data, dict):
         raise V2SimError(400, "a JSON object is required")
@@ -294,7 +296,10 @@ def reset_v2_context(ctx: V2Context) -> None:
 
 def make_v2_app(ctx: V2Context) -> web.Application:
     """The aiohttp application serving API v2 under ``/v2`` and the ``/_sim/`` control plane."""
-    app = web.Application(middlewares=[counters_middleware, faults_middleware, _auth, _errors])
+    last = last_resort(lambda status, text: _error(V2SimError(status, text)), count_unhandled)
+    app = web.Application(
+        middlewares=[last, counters_middleware, faults_middleware, _auth, _errors]
+    )
     app[V2_CONTEXT] = ctx
     app[FAULT_HOST] = ctx
     for method, path, handler in ROUTES:

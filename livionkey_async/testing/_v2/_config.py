@@ -11,30 +11,15 @@ import time
 from attrs import field, frozen
 
 from ...v2._assumptions import TIMESTAMP_TOLERANCE
+from .. import _knobs as knobs
 from .._config import Clock, Faults
 from ._keys import demo_private_key_pem
 
 __all__ = ["V2SimConfig"]
 
 
-def _count(_: object, attribute: object, value: float) -> None:
-    if value < 0:
-        raise ValueError(f"{getattr(attribute, 'name', 'count')} must be >= 0")
-
-
-def _positive(_: object, attribute: object, value: float | None) -> None:
-    if value is not None and value <= 0:
-        raise ValueError(f"{getattr(attribute, 'name', 'value')} must be > 0")
-
-
-def _positive_int(_: object, attribute: object, value: int | None) -> None:
-    if value is not None and value <= 0:
-        raise ValueError(f"{getattr(attribute, 'name', 'value')} must be > 0")
-
-
 def _lockers(_: object, attribute: object, value: int) -> None:
-    if not 0 <= value <= 20:
-        raise ValueError(f"{getattr(attribute, 'name', 'keys')} must be within 0..20")
+    knobs.integer(getattr(attribute, "name", "keys"), value, low=0, high=20)
 
 
 @frozen(kw_only=True)
@@ -57,20 +42,20 @@ class V2SimConfig:
     private_key_pem: str = field(factory=demo_private_key_pem, repr=False)
     organization_unit_id: str = "ou-demo"
     customer_id: str = "customer-demo"
-    key30_automats: int = field(default=2, validator=_count)
+    key30_automats: int = field(default=2, validator=knobs.count)
     keys_per_automat: int = field(default=5, validator=_lockers)
-    key20_automats: int = field(default=1, validator=_count)
+    key20_automats: int = field(default=1, validator=knobs.count)
     iloq_keys_per_automat: int = field(default=4, validator=_lockers)
-    access_rights: int = field(default=6, validator=_count)
-    install_delay: float = field(default=0.0, validator=_count)
-    timestamp_tolerance: float = field(default=TIMESTAMP_TOLERANCE, validator=_positive)
+    access_rights: int = field(default=6, validator=knobs.count)
+    install_delay: float = field(default=0.0, validator=knobs.seconds)
+    timestamp_tolerance: float = field(default=TIMESTAMP_TOLERANCE, validator=knobs.positive)
     seed: int = 0
-    rate: float | None = field(default=None, validator=_positive)
-    burst: int | None = field(default=None, validator=_positive_int)
+    rate: float | None = field(default=None, validator=knobs.rate)
+    burst: int | None = field(default=None, validator=knobs.positive_count)
     rate_limit_headers: bool = False
     faults: Faults = field(factory=Faults)
     host: str = "127.0.0.1"
     port: int = 0
-    shutdown_timeout: float = field(default=0.5, validator=_count)
+    shutdown_timeout: float = field(default=0.5, validator=knobs.seconds)
     access_log: bool = False
     clock: Clock = field(default=time.time, repr=False, eq=False)

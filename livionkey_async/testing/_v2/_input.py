@@ -7,13 +7,12 @@ What is assumed (the error bodies, what ``after`` is): ``_assumptions``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 
 from attrs import define, field
 
 from ..._assumptions import PINCODE_PATTERN
 from ...v2._assumptions import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT
-from .._wire import JSONObj
+from .._wire import JSONObj, digits, instant
 
 __all__ = ["Reader", "V2SimError", "flag", "not_found", "page_of", "parse_time", "read_contact"]
 
@@ -51,16 +50,9 @@ def not_found(what: str) -> V2SimError:
 
 
 def parse_time(value: object) -> float | None:
-    """An ISO-8601 instant as epoch seconds; ``None`` when it is not one."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    """An ISO-8601 instant as epoch seconds; ``None`` when it is not one, or not one the wire
+    can write back (``_wire.instant``)."""
+    return instant(value)
 
 
 class Reader:
@@ -168,16 +160,17 @@ def page_of(
     problems: list[str] = []
     limit, skip = DEFAULT_PAGE_LIMIT, 0
     if "limit" in query:
-        text = query["limit"]
-        if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_LIMIT:
+        asked = digits(query["limit"])
+        if asked is None or not 1 <= asked <= MAX_PAGE_LIMIT:
             problems.append(f"limit must be an integer from 1 to {MAX_PAGE_LIMIT}")
         else:
-            limit = int(text)
+            limit = asked
     if query.get("after"):
-        if not query["after"].isdigit():
+        after = digits(query["after"])
+        if after is None:
             problems.append("after must be a number string")
         else:
-            skip = int(query["after"])
+            skip = after
     if problems:
         raise V2SimError(400, problems)
     data = list(items[skip : skip + limit])

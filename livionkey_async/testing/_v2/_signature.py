@@ -19,6 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from .._wire import digits
 from ._assumptions import Assumed
 from ._input import V2SimError
 from ._state import V2State
@@ -38,9 +39,9 @@ def verify_request(
     account = state.account(account_id)
     if account is None:
         raise V2SimError(401, Assumed.UNKNOWN_ACCOUNT)
-    if not timestamp.isdigit():
-        raise V2SimError(401, Assumed.STALE)
-    if abs(state.now() * 1000 - int(timestamp)) > state.config.timestamp_tolerance * 1000:
+    sent_at = digits(timestamp)  # milliseconds
+    tolerance = state.config.timestamp_tolerance * 1000
+    if sent_at is None or abs(state.now() * 1000 - sent_at) > tolerance:
         raise V2SimError(401, Assumed.STALE)
     digest = hashlib.sha256(method.encode() + url.encode() + body).hexdigest()
     try:
