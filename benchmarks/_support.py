@@ -207,19 +207,26 @@ def median(values: Sequence[float]) -> float:
 
 @attrs.frozen
 class Target:
-    """A target the issue sets: printed PASS or MISS, never asserted."""
+    """A target the issue sets: printed PASS or MISS, never asserted. ``reference``: a figure
+    printed beside the targets for comparison (INFO), with what bounds it in its detail."""
 
     name: str
     met: bool
     detail: str
+    reference: bool = False
 
     def as_dict(self) -> dict[str, object]:
+        if self.reference:
+            return {"reference": self.name, "detail": self.detail}
         return {"target": self.name, "met": self.met, "detail": self.detail}
 
 
 def print_targets(targets: Sequence[Target]) -> None:
     for target in targets:
-        verdict = "[green]PASS[/green]" if target.met else "[red]MISS[/red]"
+        if target.reference:
+            verdict = "[blue]INFO[/blue]"
+        else:
+            verdict = "[green]PASS[/green]" if target.met else "[red]MISS[/red]"
         console.print(f"  {verdict}  {target.name}: {target.detail}")
 
 
