@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,6 +39,7 @@ __all__ = [
     "checked_url",
     "decode_body",
     "is_loopback",
+    "never_left",
     "new_session",
     "read_body",
     "retryable",
@@ -69,6 +71,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _without_user(address: str) -> str:
+    """``address`` to echo in an error, with any user name and password before a host hidden."""
+    return re.sub(r"(?<=//)[^/?#]*@", "***@", address)
+
+
 def checked_url(
     address: object,
     *,
@@ -89,9 +96,9 @@ def checked_url(
         host = url.host
         url.port  # noqa: B018 (yarl checks the port only when asked)
     except ValueError:
-        raise ValidationError(f"{must}, not {address!r}") from None
+        raise ValidationError(f"{must}, not {_without_user(address)!r}") from None
     if url.scheme not in ("https", "http") or not host:
-        raise ValidationError(f"{must}, not {address!r}")
+        raise ValidationError(f"{must}, not {_without_user(address)!r}")
     if url.user is not None or url.password is not None:
         raise ValidationError(f"{what} must not contain a user name or password")
     if url.scheme == "http" and not allow_insecure and not is_loopback(host):
@@ -166,6 +173,11 @@ def decode_body(body: bytes, *, text: bool = False) -> Any:
     raise failure
 
 
+def never_left(exc: BaseException | None) -> bool:
+    """Whether aiohttp's failure ``exc`` came before the request left (connecting failed)."""
+    return isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
+
+
 def transport_error(
     label: str,
     exc: BaseException,
@@ -187,7 +199,7 @@ def transport_error(
         what = f"{label}: {type(exc).__name__}" + (f": {detail}" if detail else "")
     if isinstance(exc, aiohttp.ClientSSLError):
         return TlsError(what)
-    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+    if never_left(exc):
         return _NotSent(what)
     if idempotent:
         return TransportError(what)

@@ -66,6 +66,7 @@ from ._http import (
     _DeadlineSpent,
     _NotSent,
     decode_body,
+    never_left,
     new_session,
     read_body,
     retryable,
@@ -109,6 +110,12 @@ class SendWatch:
 
 
 _SENDS: ContextVar[SendWatch | None] = ContextVar("livionkey_async_sends", default=None)
+
+
+def _mark_sent() -> None:
+    watch = _SENDS.get()
+    if watch is not None:
+        watch.sent = True
 
 
 @contextmanager
@@ -581,9 +588,6 @@ class Transport:
                 session = self.session()
                 if not call.idempotent:  # a write leaves now: its outcome may become unknown
                     progress.sending = True
-                    watch = _SENDS.get()
-                    if watch is not None:
-                        watch.sent = True
                 async with asyncio.timeout(limit):
                     async with session.request(
                         call.method,
@@ -600,6 +604,11 @@ class Transport:
                 error = exc
             finally:
                 counters.in_flight -= 1
+                if progress.sending:  # a write: did it leave (an error, a cancellation)?
+                    if never_left(error):
+                        progress.sending = False
+                    else:
+                        _mark_sent()
                 self._report(call, status, attempt, started, error)
         if error is not None:  # raised here, outside the handler: aiohttp's error is not chained
             raise self._transport_error(call, error, limit, limit < self._attempt_seconds)

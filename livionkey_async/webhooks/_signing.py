@@ -20,7 +20,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from .._arguments import check_callable, check_int, check_number, check_text
+from .._arguments import check_callable, check_int, check_number, check_text, type_name
 from .._errors import ValidationError
 from ._errors import WebhookVerificationError
 
@@ -213,9 +213,17 @@ def verify_api_key(
 
 
 def _check_headers(headers: object) -> None:
-    if not isinstance(headers, Mapping) or not all(
-        isinstance(key, str) and isinstance(value, str) for key, value in headers.items()
-    ):
+    """Any mapping of names to strings, or what frameworks hand over with an ``items()`` of
+    pairs (``email.message.Message`` from ``http.server``, werkzeug's ``Headers``)."""
+    items = getattr(headers, "items", None)
+    if not callable(items):
+        raise ValidationError(f"headers must map header names to strings, not {type_name(headers)}")
+    try:
+        pairs = list(items())
+        readable = all(isinstance(key, str) and isinstance(value, str) for key, value in pairs)
+    except (TypeError, ValueError):  # not pairs
+        readable = False
+    if not readable:
         raise ValidationError("headers must map header names to strings")
 
 

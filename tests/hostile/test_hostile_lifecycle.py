@@ -22,6 +22,7 @@ from livionkey_async import (
     CreatedContract,
     KeyRef,
     NewContract,
+    RequestEvent,
     TransportError,
 )
 
@@ -133,3 +134,31 @@ async def test_a_bulk_job_cancelled_with_a_create_on_the_wire_reports_it_unknown
             await job
     (item,) = report.failed
     assert isinstance(item.error, AmbiguousOutcomeError)  # it may exist: a rerun settles it
+
+
+async def test_a_create_that_never_connected_is_not_reported_as_maybe_applied() -> None:
+    """Connecting failed (nothing left), then the event loop stalled past the call's deadline
+    during the backoff: the call ran out of time, and its create certainly did not land."""
+    time = FakeTime()
+    attempts: list[RequestEvent] = []
+    async with web_server(nothing_found) as url:  # closed once logged in: connecting fails
+        client = new_client(
+            url, max_attempts=3, deadline=5.0, on_request=attempts.append, **time.options()
+        )
+        await client.__aenter__()
+        await client.devices.list()  # logged in, the products learnt: the create sends nothing else
+
+    async def stalled(delay: float) -> None:  # the backoff, and a loop stalled for 10 s with it
+        time.now += delay + 10.0
+        await asyncio.sleep(0)
+
+    client._transport._sleep = stalled  # only the backoff's sleep stalls
+    attempts.clear()
+    try:
+        with pytest.raises(TransportError) as caught:
+            await client.contracts.create(specs(1)[0], reconcile=False)
+    finally:
+        await client.close()
+    assert [event.method for event in attempts] == ["POST"]  # it tried to connect, once
+    assert not isinstance(caught.value, AmbiguousOutcomeError), caught.value
+    assert "deadline" in str(caught.value)

@@ -214,3 +214,18 @@ def test_deeply_nested_answers_are_a_format_error() -> None:
 def test_a_certificate_failure_is_fixed_at_the_server_whatever_step_hit_it() -> None:
     assert fix_for(TlsError("certificate verify failed"), CONTACT_ILOQ) == TLS_FIX
     assert fix_for(TransportError("connection reset"), CONTACT_ILOQ) == TRY_AGAIN
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "https://me:hunter2pw@s5.iloq.com:99999/iloqws",  # yarl refuses the port
+        "ftp://me:hunter2pw@s5.iloq.com/iloqws",
+        "https://me:hunter2pw@s5.iloq.com/iloqws",
+    ],
+)
+def test_a_refused_address_never_echoes_its_password(address: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        checked_url(address)
+    assert "hunter2pw" not in str(caught.value)
+    assert "hunter2pw" not in repr(caught.value)

@@ -9,6 +9,7 @@ recommends) verifies what :func:`sign` produces and signs what :func:`verify_sig
 from __future__ import annotations
 
 import base64
+import email.message
 import json
 import time
 import traceback
@@ -67,6 +68,20 @@ def test_header_names_are_matched_in_any_case() -> None:
     titled = {name.title(): value for name, value in _signed().items()}
     assert _verify(BODY, titled) == MSG_ID
     assert verify_signature(BODY, CIMultiDict(_signed()), SECRET, clock=FakeClock()) == MSG_ID
+
+
+def test_the_headers_of_http_server_and_other_frameworks_are_read() -> None:
+    """``http.server`` hands over an ``email.message.Message``: not a Mapping, but its
+    ``items()`` are the header pairs, as werkzeug's ``Headers`` are."""
+    message = email.message.Message()
+    for name, value in _signed().items():
+        message[name] = value
+    message["X-Api-Key"] = API_KEY
+    assert verify_signature(BODY, message, SECRET, clock=FakeClock()) == MSG_ID  # type: ignore[arg-type]
+    verify_api_key(message, API_KEY)  # type: ignore[arg-type]
+    for bad in (["webhook-id"], {"webhook-id": 5}, "webhook-id: x"):
+        with pytest.raises(ValidationError, match="headers"):
+            verify_signature(BODY, bad, SECRET, clock=FakeClock())  # type: ignore[arg-type]
 
 
 def test_the_raw_bytes_are_verified_never_reserialised_json() -> None:
