@@ -39,6 +39,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("livionkey_async/_retry_budget", "retry budget"),
     ("livionkey_async/_stats", "stats"),
     ("livionkey_async/_devices", "resource method"),
+    ("livionkey_async/_arguments", "argument checks"),
     ("livionkey_async/", "other of ours"),
     ("cattrs", "cattrs (library)"),
     ("<cattrs generated", "cattrs (generated code)"),
