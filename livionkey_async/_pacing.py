@@ -139,7 +139,7 @@ def past_deadline(delay: float | None, now: float, deadline: float) -> RateLimit
 
 
 def closed_while_waiting() -> TransportError:
-    return TransportError("the client was closed while this call waited for its turn to send")
+    return TransportError("the client is closed (this call was waiting for its turn to send)")
 
 
 async def sleep_unless(
@@ -445,8 +445,6 @@ class Pacer:
                 if deadline is not None and now + delay > deadline:
                     raise past_deadline(delay, now, deadline)
                 await self._wait(delay)
-                if self._closed:
-                    raise closed_while_waiting()
                 now = self._clock()
         except BaseException:
             self._give_back(slot, generation)
@@ -467,11 +465,15 @@ class Pacer:
         return self._sent_tat - max(self._burst - 1, _SEND_TOLERANCE) / rate
 
     async def _wait(self, delay: float) -> None:
-        """Sleep ``delay``, or less if the plan changes meanwhile (a pause, a new rate)."""
-        replanned = self._replanned
-        if replanned is None or replanned.done():
-            replanned = self._replanned = asyncio.get_running_loop().create_future()
-        await sleep_unless(self._sleep, delay, replanned)
+        """Sleep ``delay``, or less if the plan changes meanwhile (a pause, a new rate);
+        ``TransportError`` once the client is closed."""
+        if not self._closed:
+            replanned = self._replanned
+            if replanned is None or replanned.done():
+                replanned = self._replanned = asyncio.get_running_loop().create_future()
+            await sleep_unless(self._sleep, delay, replanned)
+        if self._closed:
+            raise closed_while_waiting()
 
     def close(self) -> None:
         """The client closes: every waiter wakes and gets ``TransportError`` at once."""

@@ -341,11 +341,14 @@ class SharedPacer:
             self._replanned.set_result(None)
 
     async def _wait(self, delay: float) -> bool:
-        """Sleep ``delay``; ``True`` if woken early by a pause of our own."""
-        replanned = self._replanned
-        if replanned is None or replanned.done():
-            replanned = self._replanned = asyncio.get_running_loop().create_future()
-        woken = await sleep_unless(self._sleep, delay, replanned)
+        """Sleep ``delay``; ``True`` if woken early by a pause of our own; ``TransportError``
+        once the client is closed."""
+        woken = False
+        if not self._closed:
+            replanned = self._replanned
+            if replanned is None or replanned.done():
+                replanned = self._replanned = asyncio.get_running_loop().create_future()
+            woken = await sleep_unless(self._sleep, delay, replanned)
         if self._closed:
             raise closed_while_waiting()
         return woken
