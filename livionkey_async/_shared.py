@@ -97,6 +97,11 @@ class TokenCache(Protocol):
         """Take the login lock for ``ttl`` seconds; its owner value, or ``None`` if taken."""
         ...
 
+    async def extend(self, owner: str, ttl: float) -> bool:
+        """Make the lock last ``ttl`` seconds from now, only if ``owner`` still holds it
+        (``False``: it lapsed or another process holds it)."""
+        ...
+
     async def unlock(self, owner: str) -> None:
         """Release the lock, only if ``owner`` still holds it."""
         ...

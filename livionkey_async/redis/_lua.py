@@ -1,4 +1,4 @@
-"""The Lua that runs inside Redis: the shared rate budget and the login lock's release.
+"""The Lua that runs inside Redis: the shared rate budget, the login lock's renewal and release.
 
 The budget is ONE script (every key it touches in ``KEYS``, the time from the server's ``TIME``)
 so that every worker process of an account reserves its slots from one GCRA, one pause and one
@@ -15,7 +15,7 @@ number to an integer.
 
 from __future__ import annotations
 
-__all__ = ["BUDGET", "DROP_IF", "FINDER", "RELEASE_IF_OWNER"]
+__all__ = ["BUDGET", "DROP_IF", "EXTEND_IF_OWNER", "FINDER", "RELEASE_IF_OWNER"]
 
 # The rate finder. State: a table f with mode, base, plateau, hold, grown, rate (nil = unpaced,
 # plateau nil = not found yet). Constants as in _pacing.py.
@@ -248,6 +248,12 @@ return {fmt(now), fmt(s.slot or now), fmt(pause_until), fmt(gen), fmt(effective(
 # The login lock: deleted only by the acquisition that holds it (its own random value).
 RELEASE_IF_OWNER = r"""
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# The login lock: renewed (ARGV[2] milliseconds from now) only by the acquisition that holds it.
+EXTEND_IF_OWNER = r"""
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
 
