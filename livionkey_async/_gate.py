@@ -3,7 +3,8 @@
 ``sent_at = await gate.acquire(deadline)`` before a request leaves (refused with
 ``RateLimitedError`` when it could not leave before ``deadline``, a clock time), then
 ``on_success`` or ``on_throttled`` with that ``sent_at``; the read-outs feed ``client.stats``.
-A ``Retry-After`` pauses the gate for at most ``max_retry_after``.
+A ``Retry-After`` pauses the gate for at most ``max_retry_after``. ``close()`` (the client
+closes) wakes every waiter with ``TransportError``; ``open()`` (entered again) lets them wait again.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ class Gate(Protocol):
     def on_success(self, sent_at: float, hint: RateLimitHint | None = None) -> None: ...
 
     def on_throttled(self, sent_at: float, hint: RateLimitHint) -> None: ...
+
+    def close(self) -> None: ...
+
+    def open(self) -> None: ...
 
     @property
     def max_wait(self) -> float: ...

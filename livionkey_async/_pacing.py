@@ -60,11 +60,12 @@ import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from ._errors import RateLimitedError
+from ._errors import RateLimitedError, TransportError
 from ._ratelimit_headers import RateLimitHint
 
-__all__ = ["Pacer"]
+__all__ = ["Pacer", "closed_while_waiting", "past_deadline", "paused_too_long", "sleep_unless"]
 
 log = logging.getLogger("livionkey_async.pacing")
 
@@ -107,6 +108,50 @@ _PROBE = "probe"
 
 def _fmt(rate: float | None) -> str:
     return "unpaced" if rate is None else f"{rate:.3g}/s"
+
+
+# --- what both pacers (this one and ``_shared_pacing``'s) refuse with, and how they wait -------
+
+
+def paused_too_long(paused: float, max_wait: float, who: str = "client") -> RateLimitedError:
+    """The refusal of a request whose ``who`` is paused for longer than ``max_wait``."""
+    return RateLimitedError(
+        f"rate limited: the {who} is paused for another {paused:.1f}s, "
+        f"more than max_wait={max_wait:g}s",
+        status=None,
+        retry_after=paused,
+    )
+
+
+def past_deadline(delay: float | None, now: float, deadline: float) -> RateLimitedError:
+    """The refusal of a request that could leave only after its call's ``deadline`` (``delay``
+    from ``now``; ``None``: its turn did not come before the deadline)."""
+    left = max(0.0, deadline - now)
+    if delay is None:
+        what = "its turn to leave did not come before its call's deadline"
+        return RateLimitedError(f"rate limited: {what} ({left:.1f}s)", status=None)
+    return RateLimitedError(
+        f"rate limited: this request could leave in {delay:.1f}s, after its call's deadline "
+        f"(in {left:.1f}s)",
+        status=None,
+        retry_after=delay,
+    )
+
+
+def closed_while_waiting() -> TransportError:
+    return TransportError("the client is closed (this call was waiting for its turn to send)")
+
+
+async def sleep_unless(
+    sleep: Callable[[float], Awaitable[None]], delay: float, wake: asyncio.Future[Any]
+) -> bool:
+    """Sleep ``delay`` with ``sleep``, or less if ``wake`` is done first; ``True`` if it was."""
+    sleeper = asyncio.ensure_future(sleep(delay))
+    try:
+        await asyncio.wait((sleeper, wake), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sleeper.cancel()
+    return wake.done()
 
 
 class _RateFinder:
@@ -226,6 +271,7 @@ class Pacer:
         "_burst",
         "_ceiling",
         "_clock",
+        "_closed",
         "_congestion_events",
         "_default_pause",
         "_finder",
@@ -305,6 +351,7 @@ class Pacer:
         self._generation = 0
         self._replanned: asyncio.Future[None] | None = None
         self._waiters = 0
+        self._closed = False
         self._pause_until = -math.inf
         self._paused_seconds = 0.0
         # What the server let through, and whether the pacer or the callers set the pace.
@@ -391,22 +438,12 @@ class Pacer:
                     slot = self._reserve(now, fresh=False)
                 paused = self._pause_until - now
                 if paused > self._max_wait:
-                    raise RateLimitedError(
-                        f"rate limited: the client is paused for another {paused:.1f}s, "
-                        f"more than max_wait={self._max_wait:g}s",
-                        status=None,
-                        retry_after=paused,
-                    )
+                    raise paused_too_long(paused, self._max_wait)
                 delay = max(slot, self._pause_until, self._send_floor(now)) - now
                 if delay <= _MIN_WAIT:
                     break
                 if deadline is not None and now + delay > deadline:
-                    raise RateLimitedError(
-                        f"rate limited: this request could leave in {delay:.1f}s, after its "
-                        f"call's deadline (in {max(0.0, deadline - now):.1f}s)",
-                        status=None,
-                        retry_after=delay,
-                    )
+                    raise past_deadline(delay, now, deadline)
                 await self._wait(delay)
                 now = self._clock()
         except BaseException:
@@ -428,15 +465,25 @@ class Pacer:
         return self._sent_tat - max(self._burst - 1, _SEND_TOLERANCE) / rate
 
     async def _wait(self, delay: float) -> None:
-        """Sleep ``delay``, or less if the plan changes meanwhile (a pause, a new rate)."""
-        replanned = self._replanned
-        if replanned is None or replanned.done():
-            replanned = self._replanned = asyncio.get_running_loop().create_future()
-        sleeper = asyncio.ensure_future(self._sleep(delay))
-        try:
-            await asyncio.wait((sleeper, replanned), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
+        """Sleep ``delay``, or less if the plan changes meanwhile (a pause, a new rate);
+        ``TransportError`` once the client is closed."""
+        if not self._closed:
+            replanned = self._replanned
+            if replanned is None or replanned.done():
+                replanned = self._replanned = asyncio.get_running_loop().create_future()
+            await sleep_unless(self._sleep, delay, replanned)
+        if self._closed:
+            raise closed_while_waiting()
+
+    def close(self) -> None:
+        """The client closes: every waiter wakes and gets ``TransportError`` at once."""
+        self._closed = True
+        if self._replanned is not None and not self._replanned.done():
+            self._replanned.set_result(None)
+
+    def open(self) -> None:
+        """The client is entered again: requests may wait for their slots again."""
+        self._closed = False
 
     def on_success(self, sent_at: float, hint: RateLimitHint | None = None) -> None:
         """The request let out at ``sent_at`` got an answer that was not a 429."""

@@ -97,6 +97,11 @@ class TokenCache(Protocol):
         """Take the login lock for ``ttl`` seconds; its owner value, or ``None`` if taken."""
         ...
 
+    async def extend(self, owner: str, ttl: float) -> bool:
+        """Make the lock last ``ttl`` seconds from now, only if ``owner`` still holds it
+        (``False``: it lapsed or another process holds it)."""
+        ...
+
     async def unlock(self, owner: str) -> None:
         """Release the lock, only if ``owner`` still holds it."""
         ...
@@ -107,7 +112,9 @@ class Grant:
     """What the shared budget answered (times are the store's clock, in seconds).
 
     ``slot``: when the request may leave; ``generation`` changes whenever the plan changes (a
-    pause, a new rate), so a slot taken before is void; ``members``: processes seen lately.
+    pause, a new rate), so a slot taken before is void; ``members``: processes seen lately;
+    ``refused``: an ``acquire`` that reserved nothing, its slot (or the pause) being longer than
+    it accepted (``slot`` is then the one it would have had).
     """
 
     now: float
@@ -121,13 +128,18 @@ class Grant:
     paused: float
     mode: str
     new_event: bool = False
+    refused: bool = False
 
 
 class RateBudget(Protocol):
     """One rate budget for every process of an account (a GCRA and a rate finder)."""
 
-    async def acquire(self, hint: float | None) -> Grant:
-        """Reserve the next slot (``hint``: where a budget the store does not have yet starts)."""
+    async def acquire(
+        self, hint: float | None, *, longest: float | None = None, max_pause: float | None = None
+    ) -> Grant:
+        """Reserve the next slot (``hint``: where a budget the store does not have yet starts),
+        unless it is more than ``longest`` seconds away or the budget is paused for more than
+        ``max_pause`` seconds: then reserve nothing and answer ``refused`` (``None``: any)."""
         ...
 
     async def plan(self) -> tuple[int, float] | None:

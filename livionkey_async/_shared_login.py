@@ -8,7 +8,9 @@ shared :class:`~._shared.TokenCache`:
   (no request at all);
 * otherwise one process takes the login lock (a fresh random value per acquisition and a TTL, so
   a process killed while holding it blocks the others at most that long), looks once more, logs
-  in and publishes the token; the others poll the cache until it appears or the lock is free;
+  in and publishes the token; the others poll the cache until it appears or the lock is free.
+  While its login runs (a throttled login waits out its ``Retry-After``, longer than the TTL) the
+  owner renews the lock every third of its TTL, so it never lapses under a login still running;
 * a token the server refused (a 401) is dropped from the cache only if it is still the one that
   failed, so a newer token another process published survives.
 
@@ -33,6 +35,7 @@ __all__ = ["SharedBearerAuth", "SharedLogin"]
 # A cached token is adopted only if it lives on at least this long (else it is refreshed).
 _MIN_REMAINING = 60.0
 _POLL = 0.05  # seconds between looks at the cache while another process logs in
+_RENEWALS = 3  # the lock is renewed this many times per TTL while its login runs
 
 
 class SharedLogin:
@@ -87,6 +90,7 @@ class SharedLogin:
                 return adopted
             owner = await self._cache.lock(self._lock_ttl)
             if owner is not None:
+                renewal = asyncio.ensure_future(self._renew(owner))
                 try:
                     adopted = await self._adoptable()  # published while we took the lock?
                     if adopted is not None:
@@ -95,10 +99,21 @@ class SharedLogin:
                     await self._publish(result)  # the store failing now costs no second login
                     return result
                 finally:
+                    renewal.cancel()
                     with contextlib.suppress(StoreUnavailable):  # else it lapses after its TTL
                         await self._cache.unlock(owner)
             # Another process logs in; should it die, its lock expires after its TTL.
             await self._sleep(_POLL)
+
+    async def _renew(self, owner: str) -> None:
+        """Keep the lock ours while the login runs (cancelled when it ends)."""
+        while True:
+            await self._sleep(self._lock_ttl / _RENEWALS)
+            try:
+                if not await self._cache.extend(owner, self._lock_ttl):
+                    return  # lapsed (the store was away that long) or taken: nothing to keep
+            except StoreUnavailable:
+                continue  # the lock still holds for a while: try again at the next renewal
 
     async def _adoptable(self) -> LoginResult | None:
         cached = await self._cache.get()

@@ -28,8 +28,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 
-from ._errors import RateLimitedError
-from ._pacing import Pacer
+from ._pacing import Pacer, closed_while_waiting, past_deadline, paused_too_long, sleep_unless
 from ._ratelimit_headers import RateLimitHint
 from ._shared import Grant, RateBudget, StoreHealth, StoreUnavailable
 
@@ -88,6 +87,7 @@ class SharedPacer:
         self._replanned: asyncio.Future[None] | None = None
         self._reports: set[asyncio.Task[None]] = set()
         self._turn = asyncio.Lock()  # one reservation at a time
+        self._closed = False
         self._generations: dict[float, int] = {}  # sent_at -> generation of its slot (recent)
 
     def __repr__(self) -> str:
@@ -138,29 +138,65 @@ class SharedPacer:
             local = self._local
             if local is not None and self._clock() < self._retry_at:
                 return await local.acquire(deadline)
-            async with self._turn:
+            await self._take_turn(deadline)
+            try:
                 if self._local is not None and self._clock() < self._retry_at:
                     continue  # fell back while we queued for our turn
                 sent = await self._shared_slot(deadline)
+            finally:
+                self._turn.release()
             if sent is not None:
                 return sent
+
+    async def _take_turn(self, deadline: float | None) -> None:
+        """Wait for this process's turn to reserve a slot, but not past ``deadline``: a call
+        that queues behind one sleeping out a slot or a pause gives up when its deadline comes."""
+        turn = self._turn
+        if not turn.locked():
+            await turn.acquire()
+            return
+        if deadline is None:
+            await turn.acquire()
+        else:
+            now = self._clock()
+            self._refuse_known_pause(now, deadline)
+            taking = asyncio.ensure_future(turn.acquire())
+            try:
+                if not await sleep_unless(self._sleep, deadline - now, taking):
+                    raise past_deadline(None, self._clock(), deadline)
+            except BaseException:
+                if taking.done() and not taking.cancelled():
+                    turn.release()
+                else:
+                    taking.cancel()  # (a lock handed over meanwhile passes on to the next)
+                raise
+        if self._closed:  # the turns still queued all end here, one after the other, at once
+            turn.release()
+            raise closed_while_waiting()
 
     async def _shared_slot(self, deadline: float | None) -> float | None:
         """One reservation from the budget, waited for; ``None`` to start over."""
         await self._settle_reports()
         if await self._paused(self._clock(), deadline):
             return None
+        # The budget refuses a slot beyond the deadline, or a pause beyond max_wait, without
+        # reserving it: a call that gives up takes nothing from the calls that do not.
+        longest = None if deadline is None else deadline - self._clock()
         try:
-            grant = await self._budget.acquire(self._learnt_hint())
+            grant = await self._budget.acquire(
+                self._learnt_hint(), longest=longest, max_pause=self._max_wait
+            )
         except StoreUnavailable as exc:
             self._fall_back(exc)
             return None
         self._answered(grant)
         paused = grant.pause_until - grant.now
-        if paused > self._max_wait:
-            raise self._too_long(paused)
         delay = grant.slot - grant.now
-        self._check_deadline(delay, deadline)
+        if grant.refused or paused > self._max_wait:
+            if paused > self._max_wait or deadline is None:
+                raise paused_too_long(max(paused, 0.0), self._max_wait, "account")
+            raise past_deadline(delay, self._clock(), deadline)
+        self._check_deadline(delay, deadline)  # the answer itself came too late
         if delay > _MIN_WAIT:
             if await self._wait(delay):
                 return None  # our own 429 meanwhile: a fresh slot after the pause
@@ -204,6 +240,20 @@ class SharedPacer:
             )
         )
 
+    def close(self) -> None:
+        """The client closes: every waiter (for a slot, a pause or its turn) gets
+        ``TransportError`` at once."""
+        self._closed = True
+        self._wake()
+        if self._local is not None:
+            self._local.close()
+
+    def open(self) -> None:
+        """The client is entered again: requests may wait again."""
+        self._closed = False
+        if self._local is not None:
+            self._local.open()
+
     async def aclose(self) -> None:
         """Stop reports still on their way (the client is closing)."""
         for task in list(self._reports):
@@ -219,35 +269,29 @@ class SharedPacer:
         learnt = self._grant.learnt if self._grant is not None else None
         return learnt if learnt is not None else self._hint
 
-    def _too_long(self, paused: float) -> RateLimitedError:
-        return RateLimitedError(
-            f"rate limited: the account is paused for another {paused:.1f}s, "
-            f"more than max_wait={self._max_wait:g}s",
-            status=None,
-            retry_after=paused,
-        )
+    def _refuse_known_pause(self, now: float, deadline: float | None) -> float:
+        """Refuse at once a pause known here that is too long to wait out; the pause left."""
+        paused = self._pause_until - now
+        if paused > self._max_wait:
+            raise paused_too_long(paused, self._max_wait, "account")
+        self._check_deadline(paused, deadline)
+        return paused
 
     async def _paused(self, now: float, deadline: float | None) -> bool:
         """Wait out a pause known here (our own 429); ``True`` if there was one."""
-        paused = self._pause_until - now
+        paused = self._refuse_known_pause(now, deadline)
         if paused <= _MIN_WAIT:
             return False
-        if paused > self._max_wait:
-            raise self._too_long(paused)
-        self._check_deadline(paused, deadline)
         await self._wait(paused)
         return True
 
     def _check_deadline(self, delay: float, deadline: float | None) -> None:
         """Refuse a wait that would end after the caller's deadline (as the local pacer does)."""
+        if deadline is None or delay <= _MIN_WAIT:
+            return
         now = self._clock()
-        if deadline is not None and delay > _MIN_WAIT and now + delay > deadline:
-            raise RateLimitedError(
-                f"rate limited: this request could leave in {delay:.1f}s, after its call's "
-                f"deadline (in {max(0.0, deadline - now):.1f}s)",
-                status=None,
-                retry_after=delay,
-            )
+        if now + delay > deadline:
+            raise past_deadline(delay, now, deadline)
 
     def _answered(self, grant: Grant) -> None:
         if self._local is not None:
@@ -282,26 +326,32 @@ class SharedPacer:
         learnt = self._learnt_hint()
         hint = None if learnt is None or grant is None else learnt / share
         self._local = self._make_local(ceiling, hint)
+        if self._closed:
+            self._local.close()
         log.debug("pacing locally: ceiling %s, starting at %s (1/%d)", ceiling, hint, share)
 
     def _pause_here(self, seconds: float) -> None:
         until = self._clock() + min(max(seconds, 0.0), self._max_retry_after)
         if until > self._pause_until:
             self._pause_until = until
-            if self._replanned is not None and not self._replanned.done():
-                self._replanned.set_result(None)  # wake the waiters: their slots are void
+            self._wake()  # the waiters' slots are void
+
+    def _wake(self) -> None:
+        if self._replanned is not None and not self._replanned.done():
+            self._replanned.set_result(None)
 
     async def _wait(self, delay: float) -> bool:
-        """Sleep ``delay``; ``True`` if woken early by a pause of our own."""
-        replanned = self._replanned
-        if replanned is None or replanned.done():
-            replanned = self._replanned = asyncio.get_running_loop().create_future()
-        sleeper = asyncio.ensure_future(self._sleep(delay))
-        try:
-            await asyncio.wait((sleeper, replanned), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-        return replanned.done()
+        """Sleep ``delay``; ``True`` if woken early by a pause of our own; ``TransportError``
+        once the client is closed."""
+        woken = False
+        if not self._closed:
+            replanned = self._replanned
+            if replanned is None or replanned.done():
+                replanned = self._replanned = asyncio.get_running_loop().create_future()
+            woken = await sleep_unless(self._sleep, delay, replanned)
+        if self._closed:
+            raise closed_while_waiting()
+        return woken
 
     def _report(self, call: Awaitable[Grant]) -> None:
         async def report() -> None:

@@ -343,6 +343,7 @@ class Transport:
     def open(self) -> None:
         """Ready to send again (``async with client`` after a ``close``)."""
         self._closed = False
+        self.pacer.open()
         self.session()
 
     def session(self) -> aiohttp.ClientSession:
@@ -361,8 +362,10 @@ class Transport:
         return self._closed
 
     async def close(self) -> None:
-        """Close the session if this transport created it; a borrowed one is left open."""
+        """Close the session if this transport created it; a borrowed one is left open.
+        Callers waiting in the pacer get the closed client's ``TransportError`` at once."""
         self._closed = True
+        self.pacer.close()
         if self._owns_session and self._session is not None and not self._session.closed:
             await self._session.close()
 

@@ -64,8 +64,10 @@ class RedisBudget:
         reply = await self._connection.script(BUDGET, self._keys, args)
         return _grant(reply)
 
-    async def acquire(self, hint: float | None) -> Grant:
-        return await self._call("acquire", hint)
+    async def acquire(
+        self, hint: float | None, *, longest: float | None = None, max_pause: float | None = None
+    ) -> Grant:
+        return await self._call("acquire", hint, _text(longest), _text(max_pause))
 
     async def plan(self) -> tuple[int, float] | None:
         generation, pause_until = await self._connection.run(
@@ -98,7 +100,7 @@ class RedisBudget:
 
 
 def _grant(reply: object) -> Grant:
-    if not isinstance(reply, Sequence) or len(reply) != 11:
+    if not isinstance(reply, Sequence) or len(reply) != 12:
         raise StoreUnavailable("the rate budget answered something unexpected")
     try:
         now, slot, pause_until, generation, rate, learnt, members, events, paused = (
@@ -116,6 +118,7 @@ def _grant(reply: object) -> Grant:
             paused=float(paused),
             mode=str(reply[9]),
             new_event=str(reply[10]) == "1",
+            refused=str(reply[11]) == "1",
         )
     except ValueError:
         raise StoreUnavailable("the rate budget answered something unexpected") from None

@@ -1,8 +1,9 @@
 """The shared token and the login lock of one account, in Redis.
 
 The token is a hash (``token``, ``expires``) that expires with the token itself. The lock is
-``SET NX PX`` with a random value per acquisition, released by a compare-and-delete script, so a
-process only ever releases its own acquisition and a dead one's lock lapses after its TTL.
+``SET NX PX`` with a random value per acquisition, renewed by a compare-and-extend script while
+its login runs and released by a compare-and-delete one, so a process only ever renews or releases
+its own acquisition and a dead one's lock lapses after its TTL.
 Redis holds the token in clear: it must be trusted like the password (see the README).
 """
 
@@ -15,7 +16,7 @@ import redis.asyncio as aioredis
 
 from .._shared import CachedToken
 from ._connection import Connection
-from ._lua import DROP_IF, RELEASE_IF_OWNER
+from ._lua import DROP_IF, EXTEND_IF_OWNER, RELEASE_IF_OWNER
 
 __all__ = ["RedisTokenCache"]
 
@@ -59,9 +60,19 @@ class RedisTokenCache:
     async def lock(self, ttl: float) -> str | None:
         owner = secrets.token_hex(16)
         taken = await self._connection.run(
-            lambda r: r.set(self._lock_key, owner, nx=True, px=max(1, math.ceil(ttl * 1000)))
+            lambda r: r.set(self._lock_key, owner, nx=True, px=_milliseconds(ttl))
         )
         return owner if taken else None
 
+    async def extend(self, owner: str, ttl: float) -> bool:
+        extended: object = await self._connection.script(
+            EXTEND_IF_OWNER, [self._lock_key], [owner, str(_milliseconds(ttl))]
+        )
+        return extended == 1
+
     async def unlock(self, owner: str) -> None:
         await self._connection.script(RELEASE_IF_OWNER, [self._lock_key], [owner])
+
+
+def _milliseconds(seconds: float) -> int:
+    return max(1, math.ceil(seconds * 1000))

@@ -1,4 +1,4 @@
-"""The Lua that runs inside Redis: the shared rate budget and the login lock's release.
+"""The Lua that runs inside Redis: the shared rate budget, the login lock's renewal and release.
 
 The budget is ONE script (every key it touches in ``KEYS``, the time from the server's ``TIME``)
 so that every worker process of an account reserves its slots from one GCRA, one pause and one
@@ -15,7 +15,7 @@ number to an integer.
 
 from __future__ import annotations
 
-__all__ = ["BUDGET", "DROP_IF", "FINDER", "RELEASE_IF_OWNER"]
+__all__ = ["BUDGET", "DROP_IF", "EXTEND_IF_OWNER", "FINDER", "RELEASE_IF_OWNER"]
 
 # The rate finder. State: a table f with mode, base, plateau, hold, grown, rate (nil = unpaced,
 # plateau nil = not found yet). Constants as in _pacing.py.
@@ -97,11 +97,14 @@ end
 # estimate of what got through), KEYS[3]: the member processes (a sorted set, for the share a
 # process falls back to without Redis).
 # ARGV: op ('acquire', 'throttled', 'pause'), member id, ceiling, initial rate, hint, burst,
-# min rate, idle TTL (seconds); 'throttled' and 'pause' add sent_at (server seconds) and the
-# generation its slot was given in (both ignored by 'pause'), retry_after, default_pause,
-# initial_pause.
+# min rate, idle TTL (seconds); 'acquire' adds the longest wait for the slot the caller accepts
+# (its deadline, '' = any) and the longest pause it waits out (its max_wait, '' = any): a slot
+# after either is refused, not reserved, so a caller that gives up costs the others nothing;
+# 'throttled' and 'pause' add sent_at (server seconds) and the generation its slot was given in
+# (both ignored by 'pause'), retry_after, default_pause, initial_pause.
 # Reply: now, slot, pause_until, generation, rate, learnt, members, congestion events, paused
-# seconds, mode, new_event ('1' when a 'throttled' started a congestion event).
+# seconds, mode, new_event ('1' when a 'throttled' started a congestion event), refused ('1'
+# when an 'acquire' reserved nothing: the slot it would have had is beyond what it accepts).
 BUDGET = (
     FINDER
     + r"""
@@ -137,7 +140,7 @@ local gen, seq, events, paused = tonumber(s.gen), tonumber(s.seq), tonumber(s.ev
 local last_decrease_at, last_delayed_at = tonumber(s.last_decrease_at), tonumber(s.last_delayed_at)
 local unlimited_at, active_since = tonumber(s.unlimited_at), tonumber(s.active_since)
 local last_tick = tonumber(s.last_tick)
-local new_event = '0'
+local new_event, refused = '0', '0'
 
 local function effective()
   local rate = f.rate
@@ -180,16 +183,22 @@ if op == 'acquire' then
   grow()
   local rate = effective()
   local start = math.max(now, pause_until)
-  local slot = start
+  local slot, interval = start, nil
   if rate ~= nil then
-    local interval = 1.0 / rate
+    interval = 1.0 / rate
     slot = math.max(start, tat - (burst - 1) * interval)
-    tat = math.max(tat, slot) + interval
   end
   if slot > now + 1e-9 then last_delayed_at = now else unlimited_at = now end
-  last_slot = math.max(last_slot, slot)
-  seq = seq + 1
-  redis.call('ZADD', grants, fmt(slot), fmt(seq))
+  local longest, max_pause = num(ARGV[9]), num(ARGV[10])
+  if (max_pause ~= nil and pause_until - now > max_pause)
+    or (longest ~= nil and slot - now > math.max(longest, 1e-6)) then
+    refused = '1'  -- as the local pacer: a wait it would not see through takes no slot
+  else
+    if interval ~= nil then tat = math.max(tat, slot) + interval end
+    last_slot = math.max(last_slot, slot)
+    seq = seq + 1
+    redis.call('ZADD', grants, fmt(slot), fmt(seq))
+  end
   redis.call('ZREMRANGEBYSCORE', grants, '-inf', fmt(now - 2 * window(rate) - 1.0))
   s.slot = slot
 elseif op == 'throttled' or op == 'pause' then
@@ -232,13 +241,19 @@ redis.call('ZREMRANGEBYSCORE', members, '-inf', fmt(now - MEMBER_TTL))
 for _, key in ipairs(KEYS) do redis.call('EXPIRE', key, ttl) end
 return {fmt(now), fmt(s.slot or now), fmt(pause_until), fmt(gen), fmt(effective()),
   fmt(finder_learnt(f)), fmt(redis.call('ZCARD', members)), fmt(events), fmt(paused), f.mode,
-  new_event}
+  new_event, refused}
 """
 )
 
 # The login lock: deleted only by the acquisition that holds it (its own random value).
 RELEASE_IF_OWNER = r"""
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# The login lock: renewed (ARGV[2] milliseconds from now) only by the acquisition that holds it.
+EXTEND_IF_OWNER = r"""
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
 

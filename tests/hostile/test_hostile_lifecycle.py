@@ -25,6 +25,7 @@ from livionkey_async import (
     RequestEvent,
     TransportError,
 )
+from livionkey_async.redis import RedisStore
 
 GUARD = 3.0
 LATER = datetime(2031, 1, 1, tzinfo=UTC)
@@ -71,6 +72,37 @@ async def test_closing_the_client_gives_callers_waiting_for_its_login_a_typed_er
         await login.waiting.wait()
         await client.close()
         outcomes = await asyncio.gather(*callers, return_exceptions=True)
+    assert all(isinstance(o, TransportError) for o in outcomes), outcomes
+    assert all("closed" in str(o) for o in outcomes)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+async def test_closing_the_client_gives_callers_waiting_in_its_pacer_a_typed_error(
+    shared: bool, request: pytest.FixtureRequest
+) -> None:
+    held = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:  # a slot's wait lasts until the client closes
+        if seconds > 0.5:
+            held.set()
+            await asyncio.Event().wait()
+        await asyncio.sleep(seconds)
+
+    store = None
+    if shared:
+        url = request.getfixturevalue("redis_url")
+        store = RedisStore(url, namespace=request.getfixturevalue("redis_namespace"))
+    try:
+        async with web_server(nothing_found) as url, asyncio.timeout(GUARD):
+            client = new_client(url, rate_limit=0.5, sleep=sleep, store=store)  # 2 s apart
+            await client.__aenter__()
+            callers = [asyncio.ensure_future(client.devices.get("00001")) for _ in range(3)]
+            await held.wait()
+            await client.close()
+            outcomes = await asyncio.gather(*callers, return_exceptions=True)
+    finally:
+        if store is not None:
+            await store.aclose()
     assert all(isinstance(o, TransportError) for o in outcomes), outcomes
     assert all("closed" in str(o) for o in outcomes)
 

@@ -186,3 +186,27 @@ def test_a_429_pauses_every_later_slot_and_starts_one_congestion_event() -> None
     after = _budget(server, "acquire", hint="50")
     assert float(after[1]) >= float(throttled[2])  # the next slot waits out the pause
     assert int(after[3]) > int(generation)
+
+
+def test_a_slot_past_the_callers_wait_is_refused_and_not_reserved() -> None:
+    server = fakeredis.FakeRedis()
+    first = _budget(server, "acquire", "", "", ceiling="10")
+    refused = _budget(server, "acquire", "0.01", "", ceiling="10")  # its slot is 0.1 s away
+    assert first[11] == "0"
+    assert refused[11] == "1"
+    assert float(refused[1]) - float(first[1]) == pytest.approx(0.1, abs=1e-6)
+    taken = _budget(server, "acquire", "0.5", "", ceiling="10")
+    # The refused call reserved nothing: the next one gets the slot it was refused.
+    assert taken[11] == "0"
+    assert float(taken[1]) == pytest.approx(float(refused[1]), abs=1e-6)
+
+
+def test_a_pause_past_max_wait_is_refused_and_not_reserved() -> None:
+    server = fakeredis.FakeRedis()
+    _budget(server, "pause", "0", "-1", "2", "0", "0", ceiling="10")
+    refused = _budget(server, "acquire", "", "1", ceiling="10")  # waits out at most 1 s
+    assert refused[11] == "1"
+    assert float(refused[2]) - float(refused[0]) == pytest.approx(2.0, abs=0.05)
+    taken = _budget(server, "acquire", "", "3", ceiling="10")
+    assert taken[11] == "0"
+    assert float(taken[1]) == pytest.approx(float(taken[2]), abs=1e-6)  # the pause's end

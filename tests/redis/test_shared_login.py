@@ -85,23 +85,31 @@ async def test_a_token_is_dropped_only_if_it_is_still_the_one_that_failed(
         await store.aclose()
 
 
-async def test_the_login_lock_is_released_only_by_its_owner(
+async def test_the_login_lock_is_renewed_and_released_only_by_its_owner(
     redis_url: str, redis_namespace: str
 ) -> None:
     store = RedisStore(redis_url, namespace=redis_namespace)
     cache = store.token_cache("account")
+    raw = aioredis.Redis.from_url(redis_url)
+    key = f"{redis_namespace}:{{account}}:login-lock"
     try:
         owner = await cache.lock(10.0)
         assert owner is not None
         assert await cache.lock(10.0) is None  # taken
+        assert not await cache.extend("someone-else", 100.0)
+        assert await raw.pttl(key) <= 10_000
+        assert await cache.extend(owner, 100.0)
+        assert 10_000 < await raw.pttl(key) <= 100_000
         await cache.unlock("someone-else")
         assert await cache.lock(10.0) is None  # still ours
         await cache.unlock(owner)
+        assert not await cache.extend(owner, 100.0)  # released: nothing to renew
         again = await cache.lock(10.0)
         assert again is not None
         assert again != owner
         await cache.unlock(again)
     finally:
+        await raw.aclose()
         await store.aclose()
 
 
@@ -128,6 +136,25 @@ async def test_a_lock_left_by_a_killed_process_blocks_the_others_only_until_its_
         finally:
             await raw.aclose()
     assert sim.stats.logins == 1
+
+
+async def test_a_throttled_login_keeps_its_lock_until_it_is_done(
+    redis_url: str, redis_namespace: str
+) -> None:
+    """A login answered 429 waits out its Retry-After (1 s) holding a lock of 0.3 s: the lock is
+    renewed while the login runs, so the other processes wait for its token, not log in too."""
+    config = SimConfig(devices=1, keys=1, login_limit=1, login_window=1.0)
+    async with Simulator(config) as sim:
+        async with LivionKeyClient(config.email, config.password, base_url=sim.url) as alone:
+            await alone.login()  # the throttle's one login of this second is spent
+        clients = _clients(sim, redis_url, redis_namespace, 3, lock_ttl=0.3)
+        try:
+            async with asyncio.timeout(10.0):
+                await asyncio.gather(*(c.devices.get("00001") for c in clients))
+        finally:
+            await _close(clients)
+    assert sim.stats.logins == 2  # the one before, and one for the three processes
+    assert sum(c.stats.logins for c in clients) == 1
 
 
 async def test_unreachable_from_the_start_each_logs_in_alone_and_says_so_once(
