@@ -427,3 +427,30 @@ async def test_a_create_whose_answer_cannot_be_read_is_never_made_twice(
     (skipped,) = second.succeeded
     assert skipped.skipped
     assert len(sim.state.iloq_contracts) == 1
+
+
+async def test_an_iloq_job_reads_its_journal_once(
+    tmp_path: Path, clock: SharedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from livionkey_async import _journal
+
+    opened: list[object] = []
+    real_open = _journal.Journal.open.__func__  # type: ignore[attr-defined]
+
+    async def counting_open(cls: type, target: object, **options: object) -> object:
+        opened.append(target)
+        return await real_open(cls, target, **options)
+
+    monkeypatch.setattr(_journal.Journal, "open", classmethod(counting_open))
+    journal = tmp_path / "j.jsonl"
+    async with V2Simulator(config(clock)) as sim, client_of(sim, clock) as client:
+        first = await client.bulk.create_iloq_contracts(
+            [_booking(sim, Contact("Ann"))], journal=journal
+        )
+        again = await client.bulk.create_iloq_contracts(
+            [_booking(sim, Contact("Ann"))], journal=journal
+        )
+    assert first.ok
+    assert again.ok
+    assert [item.skipped for item in again.succeeded] == [True]
+    assert opened == [journal, journal]  # once per job (its claims snapshot reads no second copy)
