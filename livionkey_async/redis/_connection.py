@@ -30,7 +30,7 @@ __all__ = ["Connection", "check_url", "shown_url"]
 
 T = TypeVar("T")
 
-SCHEMES = ("redis", "rediss", "unix")
+_PIPELINE = "of pipeline caused error: "
 
 
 def check_url(url: str) -> None:
@@ -70,7 +70,10 @@ def _describe(error: BaseException) -> str:
     name = type(error).__name__
     if isinstance(error, RedisConnectionError | RedisTimeoutError | OSError | TimeoutError):
         return f"{name}: {error}" if str(error) else name
-    code = str(error).split(" ", 1)[0]
+    text = str(error)
+    if _PIPELINE in text:  # "Command # 1 (HSET key token ...) of pipeline caused error: (...)"
+        text = text.rsplit(_PIPELINE, 1)[1].lstrip("('\"")
+    code = text.split(" ", 1)[0]
     return f"{name} {code}" if code.isalpha() and code.isupper() else name
 
 
