@@ -29,7 +29,7 @@ code, so the mapping from message to class lives here, in one table, and nowhere
     │   ├── AmbiguousOutcomeError      a create may or may not have reached the server
     │   └── TlsError                   the certificate could not be verified (never retried)
     ├── StoreError                     the shared store (Redis) did not answer where nothing can
-    │                                  go on without it: a shared journal, a dedupe store
+    │                                  go on without it: a shared journal at a job's start or end
     └── ApiError                       any other 4xx, with its status and message
         └── DeleteFailedError          "Delete contract failed": gone already, or stuck
 

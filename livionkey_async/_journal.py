@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol, TypeAlias
 
-from ._arguments import check_methods, check_path
+from ._arguments import check_methods, check_number, check_path
 from ._errors import StoreError
 
 __all__ = [
@@ -132,6 +132,7 @@ class Journal:
         journal._start(repr(target), pepper, target)
         journal._clock = clock
         interval = getattr(target, "retry_interval", DEFAULT_RETRY_INTERVAL)
+        check_number("journal.retry_interval", interval, positive=True)
         journal._retry_interval = float(interval)
         header = json.dumps({"journal": _FORMAT, "salt": secrets.token_bytes(16).hex()})
         failure = None
