@@ -152,6 +152,8 @@ class Job(Generic[S, R]):
     resume: Callable[[S], Awaitable[R | Settled[R]]] | None = None
     # The name of the helper's parameter that holds the items (for its ValidationError).
     source: str = "specs"
+    # Told of the job's journal once it is read, before any item (what it says is done).
+    read_journal: Callable[[Journal], None] | None = None
 
 
 class BulkRunner:
@@ -174,6 +176,8 @@ class BulkRunner:
         journal = None
         if journal_path is not None:
             journal = await Journal.open(journal_path, pepper=self._journal_pepper())
+            if job.read_journal is not None:
+                job.read_journal(journal)
         total = len(source) if isinstance(source, list | tuple) else None
         started = time.monotonic()
         counts = dict.fromkeys(Outcome, 0)
@@ -249,9 +253,12 @@ class BulkRunner:
 
         try:
             await fan_out(source, work=work, emit=emit, concurrency=concurrency, prepare=prepare)
-        finally:
-            if journal is not None:
-                await journal.aclose()
+        except BaseException:
+            if journal is not None:  # the job's own failure stands; unwritten lines are logged
+                await journal.aclose(check=False)
+            raise
+        if journal is not None:
+            await journal.aclose()  # lines the store never took: a StoreError
 
     @staticmethod
     def _check_options(

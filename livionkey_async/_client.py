@@ -24,7 +24,6 @@ from ._arguments import (
     check_callable,
     check_instance,
     check_int,
-    check_methods,
     check_number,
     check_text,
 )
@@ -48,7 +47,7 @@ from ._keys import Keys
 from ._models import LoginResult
 from ._pacing import Pacer
 from ._retry_budget import RetryBudget
-from ._shared import STORE_METHODS, SharedStore, account_key
+from ._shared import SharedStore, account_key, check_store
 from ._shared_login import SharedBearerAuth, SharedLogin
 from ._shared_pacing import SharedPacer
 from ._stats import ClientStats, Counters, RequestEvent
@@ -168,7 +167,7 @@ def build_pipeline(
     check_callable("on_request", on_request, optional=True)
     for name, hook in (("sleep", sleep), ("clock", clock), ("wall_clock", wall_clock)):
         check_callable(name, hook)
-    check_methods("store", store, STORE_METHODS, "a SharedStore (RedisStore)", optional=True)
+    check_store("store", store)
     counters = Counters()
     url = checked_base_url(base_url, allow_insecure)
     account = account_key(str(url), identity)

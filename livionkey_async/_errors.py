@@ -28,6 +28,8 @@ code, so the mapping from message to class lives here, in one table, and nowhere
     │   │                              passed
     │   ├── AmbiguousOutcomeError      a create may or may not have reached the server
     │   └── TlsError                   the certificate could not be verified (never retried)
+    ├── StoreError                     the shared store (Redis) did not answer where nothing can
+    │                                  go on without it: a shared journal at a job's start or end
     └── ApiError                       any other 4xx, with its status and message
         └── DeleteFailedError          "Delete contract failed": gone already, or stuck
 
@@ -64,6 +66,7 @@ __all__ = [
     "ResponseFormatError",
     "ServerError",
     "SpecChangedError",
+    "StoreError",
     "TlsError",
     "TransportError",
     "UnsupportedDeviceError",
@@ -197,6 +200,13 @@ class AmbiguousOutcomeError(TransportError):
         super().__init__(message, status=status)
         self.method = method
         self.path = path
+
+
+class StoreError(LivionKeyError):
+    """The shared store (``store=``, a ``RedisStore``) did not answer, or answered nonsense,
+    where the work cannot go on without it: a bulk job's shared journal could not be read at
+    the start, or kept lines it never took at the end. Requests themselves never fail for it (a
+    client carries on alone). The message names no secret and holds no Redis command."""
 
 
 class ApiError(LivionKeyError):

@@ -19,8 +19,11 @@ again, which exactly-once creation makes safe.
 The lines live in a file, or in a :class:`JournalBackend` (a shared store, so that a job resumed
 on another machine, or split across workers, skips what any of them finished): the same lines,
 read once when the job starts (the first header there gives every worker the same salt) and
-appended as items finish. A backend that cannot be reached keeps the lines to append and tries
-again with the next item; what it never took is said in the log (those items run again).
+appended as items finish. A backend that cannot be reached at the start is a ``StoreError``; one
+that stops answering keeps the lines to append, and is tried again at most every
+``retry_interval`` seconds (the store's, so a hung Redis does not slow every item down by its
+timeout), and once more when the job ends; lines it never took are a ``StoreError`` then (those
+items would run again).
 """
 
 from __future__ import annotations
@@ -29,15 +32,17 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import os
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol, TypeAlias
 
-from ._arguments import check_methods, check_path
-from ._shared import StoreUnavailable
+from ._arguments import check_methods, check_number, check_path
+from ._errors import StoreError
 
 __all__ = [
     "SECRET_FIELDS",
@@ -57,16 +62,23 @@ _DIGEST_CHARS = 16
 # Spec fields (both APIs) fingerprinted together, under the pepper, as "secrets".
 SECRET_FIELDS = frozenset({"pincode", "pincodes", "key_code", "code", "backup_codes"})
 _SECRETS = "secrets"
+# Seconds between tries of a backend that failed, unless it says (``retry_interval``).
+DEFAULT_RETRY_INTERVAL = 5.0
 
 
 class JournalBackend(Protocol):
-    """Where a journal's lines live when they are not in a file (a shared store)."""
+    """Where a journal's lines live when they are not in a file (a shared store). A backend may
+    also say, as ``retry_interval``, how many seconds to wait before trying it again after a
+    failure."""
 
     async def load(self, header: str) -> list[str]:
         """Every line so far, in order; when there is none yet, ``header`` becomes the first."""
         ...
 
-    async def append(self, lines: Sequence[str]) -> None: ...
+    async def append(self, lines: Sequence[str], *, header: str) -> None:
+        """Add ``lines`` at the end, atomically; into an empty journal (a store that lost it),
+        ``header`` first."""
+        ...
 
 
 JournalTarget: TypeAlias = str | os.PathLike[str] | JournalBackend
@@ -104,14 +116,33 @@ class Journal:
             self._salt = secrets.token_bytes(16)
 
     @classmethod
-    async def open(cls, target: JournalTarget, *, pepper: bytes = b"") -> Journal:
-        """The journal at ``target``: a file's path, or a backend (read once, now)."""
+    async def open(
+        cls,
+        target: JournalTarget,
+        *,
+        pepper: bytes = b"",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> Journal:
+        """The journal at ``target``: a file's path, or a backend (read once, now; a backend that
+        does not answer is a ``StoreError``). ``clock``: monotonic seconds, for the pause
+        between tries of a backend that failed."""
         if isinstance(target, str | os.PathLike):
             return cls(target, pepper=pepper)
         journal = cls.__new__(cls)
         journal._start(repr(target), pepper, target)
+        journal._clock = clock
+        interval = getattr(target, "retry_interval", DEFAULT_RETRY_INTERVAL)
+        check_number("journal.retry_interval", interval, positive=True)
+        journal._retry_interval = float(interval)
         header = json.dumps({"journal": _FORMAT, "salt": secrets.token_bytes(16).hex()})
-        journal._read(await target.load(header))
+        failure = None
+        try:
+            lines = await target.load(header)
+        except StoreError as exc:
+            failure = f"journal {journal._where}: cannot read it ({exc})"
+        if failure is not None:  # raised here, so that nothing chains the store's own error
+            raise StoreError(failure)
+        journal._read(lines)
         if journal._salt is None:  # a first line nobody can read: digests of this run only
             journal._salt = secrets.token_bytes(16)
         return journal
@@ -120,6 +151,9 @@ class Journal:
         self._where = where
         self._backend = backend
         self._pending = []
+        self._clock: Callable[[], float] = time.monotonic
+        self._retry_interval = DEFAULT_RETRY_INTERVAL
+        self._retry_at = -math.inf  # a backend that failed is left alone until then
         self._pepper = pepper
         self._done = {}
         self._unknown = set()
@@ -247,36 +281,59 @@ class Journal:
         if torn:
             file.write("\n")  # end the line a crash left half-written
         if self._header_needed:
-            assert self._salt is not None
-            file.write(json.dumps({"journal": _FORMAT, "salt": self._salt.hex()}) + "\n")
+            file.write(self._header() + "\n")
             self._header_needed = False
         return file
 
-    async def flush(self) -> None:
+    def _header(self) -> str:
+        assert self._salt is not None
+        return json.dumps({"journal": _FORMAT, "salt": self._salt.hex()})
+
+    async def flush(self, *, now: bool = False) -> None:
         """Send the lines recorded since the last flush to the backend (files write at once).
-        A backend that cannot be reached keeps them for the next flush."""
+        A backend that cannot be reached keeps them, and is left alone for its
+        ``retry_interval`` (unless ``now``): a later flush sends them."""
         if self._backend is None or not self._pending:
+            return
+        if not now and self._clock() < self._retry_at:
             return
         lines = list(self._pending)
         try:
-            await self._backend.append(lines)
-        except StoreUnavailable as exc:
-            if len(self._pending) == len(lines) == 1:
-                log.warning("journal %s: cannot append (%s); trying again", self._where, exc)
+            await self._backend.append(lines, header=self._header())
+        except StoreError as exc:
+            if self._retry_at == -math.inf:
+                log.warning(
+                    "journal %s: cannot append (%s); lines kept, trying again every %g s",
+                    self._where,
+                    exc,
+                    self._retry_interval,
+                )
+            self._retry_at = self._clock() + self._retry_interval
             return
+        if self._retry_at != -math.inf:
+            log.warning("journal %s: appending again", self._where)
+            self._retry_at = -math.inf
         del self._pending[: len(lines)]
 
-    async def aclose(self) -> None:
-        """Flush what is left and close; lines a backend never took are said in the log."""
-        await self.flush()
-        if self._pending:
-            log.warning(
-                "journal %s: %d line(s) could not be written: those items run again next time",
-                self._where,
-                len(self._pending),
-            )
-            self._pending.clear()
-        self.close()
+    async def aclose(self, *, check: bool = True) -> None:
+        """Flush what is left (trying the backend once more, whatever the pause) and close.
+        Lines the backend never took are a ``StoreError`` (``check=False``: only said in the
+        log, when the job is failing already)."""
+        try:
+            await self.flush(now=True)
+        finally:
+            self.close()
+        unwritten, self._pending = len(self._pending), []
+        if not unwritten:
+            return
+        message = (
+            f"journal {self._where}: {unwritten} line(s) could not be written (the store did "
+            "not answer): those items would run again"
+        )
+        if not check:
+            log.warning("%s", message)
+            return
+        raise StoreError(message)
 
     def close(self) -> None:
         if self._file is not None:

@@ -7,24 +7,30 @@ take a journal from it (``_journal.JournalBackend``) and the webhook receiver a 
 The core only knows these protocols; ``livionkey_async.redis`` implements them on Redis.
 Without a store (``store=None``) nothing here is used and a client behaves as it always did.
 
-A store that cannot be reached raises :class:`StoreUnavailable`; the core then carries on alone
+A store that cannot be reached raises :class:`StoreUnavailable` (a custom store may raise any
+``StoreError``); the core then carries on alone
 (its own login, conservative local pacing) and :class:`StoreHealth` says so once in the log, and
-once more when the store answers again.
+once more when the store answers again. Where nothing can go on without the store (a shared
+journal), the caller gets it as the public ``StoreError`` it derives from.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 import attrs
+
+from ._arguments import check_instance, check_number
+from ._errors import StoreError, ValidationError
 
 if TYPE_CHECKING:
     from ._journal import JournalBackend
 
 __all__ = [
     "STORE_METHODS",
+    "STORE_PROPERTIES",
     "CachedToken",
     "Grant",
     "RateBudget",
@@ -33,13 +39,16 @@ __all__ = [
     "StoreUnavailable",
     "TokenCache",
     "account_key",
+    "check_store",
 ]
 
 log = logging.getLogger("livionkey_async.shared")
 
 
-class StoreUnavailable(Exception):
-    """The shared store did not answer (or answered nonsense); the message names no secret."""
+class StoreUnavailable(StoreError):
+    """The shared store did not answer (or answered nonsense); the message names no secret.
+
+    A ``StoreError``, so that one escaping where nobody expected it is still a typed error."""
 
 
 def account_key(base_url: str, identity: str) -> str:
@@ -164,7 +173,29 @@ class RateBudget(Protocol):
 
 
 STORE_METHODS = ("token_cache", "rate_budget", "journal", "aclose")
-"""What a ``store=`` is checked for before a client takes it."""
+"""What a ``store=`` is checked for before a client takes it: these methods ..."""
+
+STORE_PROPERTIES = ("health", "lock_ttl", "retry_interval")
+"""... and these properties."""
+
+
+def check_store(name: str, value: object) -> None:
+    """``None`` or a :class:`SharedStore`: a store missing a method or a property of the
+    protocol is refused naming it, before a client takes it (not with an ``AttributeError`` at
+    its first request)."""
+    if value is None:
+        return
+    missing = [m for m in STORE_METHODS if not callable(getattr(value, m, None))]
+    missing += [p for p in STORE_PROPERTIES if not hasattr(value, p)]
+    if missing:
+        raise ValidationError(
+            f"{name} must be a SharedStore (RedisStore): {type(value).__name__} has no "
+            f"{', '.join(missing)}"
+        )
+    store = cast("SharedStore", value)
+    check_instance(f"{name}.health", store.health, StoreHealth)
+    check_number(f"{name}.lock_ttl", store.lock_ttl, positive=True)
+    check_number(f"{name}.retry_interval", store.retry_interval, positive=True)
 
 
 class SharedStore(Protocol):

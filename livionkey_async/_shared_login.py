@@ -27,8 +27,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from ._auth import DEFAULT_TOKEN_LIFETIME, BearerAuth, TokenHolder
+from ._errors import StoreError
 from ._models import LoginResult
-from ._shared import StoreHealth, StoreUnavailable, TokenCache
+from ._shared import StoreHealth, TokenCache
 
 __all__ = ["SharedBearerAuth", "SharedLogin"]
 
@@ -72,7 +73,7 @@ class SharedLogin:
     async def __call__(self) -> LoginResult:
         try:
             result = await self._shared()
-        except StoreUnavailable as exc:
+        except StoreError as exc:
             self._health.failed(exc, "logging in on its own")
             result = await self._login()
             await self._publish(result)
@@ -100,7 +101,7 @@ class SharedLogin:
                     return result
                 finally:
                     renewal.cancel()
-                    with contextlib.suppress(StoreUnavailable):  # else it lapses after its TTL
+                    with contextlib.suppress(StoreError):  # else it lapses after its TTL
                         await self._cache.unlock(owner)
             # Another process logs in; should it die, its lock expires after its TTL.
             await self._sleep(_POLL)
@@ -112,7 +113,7 @@ class SharedLogin:
             try:
                 if not await self._cache.extend(owner, self._lock_ttl):
                     return  # lapsed (the store was away that long) or taken: nothing to keep
-            except StoreUnavailable:
+            except StoreError:
                 continue  # the lock still holds for a while: try again at the next renewal
 
     async def _adoptable(self) -> LoginResult | None:
@@ -125,7 +126,7 @@ class SharedLogin:
 
     async def _publish(self, result: LoginResult) -> None:
         """Best effort after a login of our own: the others may use it once the store is back."""
-        with contextlib.suppress(StoreUnavailable):
+        with contextlib.suppress(StoreError):
             await self._cache.put(result.token, self._expiry(result))
 
     def _expiry(self, result: LoginResult) -> float:

@@ -28,9 +28,10 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 
+from ._errors import StoreError
 from ._pacing import Pacer, closed_while_waiting, past_deadline, paused_too_long, sleep_unless
 from ._ratelimit_headers import RateLimitHint
-from ._shared import Grant, RateBudget, StoreHealth, StoreUnavailable
+from ._shared import Grant, RateBudget, StoreHealth
 
 __all__ = ["SharedPacer"]
 
@@ -186,7 +187,7 @@ class SharedPacer:
             grant = await self._budget.acquire(
                 self._learnt_hint(), longest=longest, max_pause=self._max_wait
             )
-        except StoreUnavailable as exc:
+        except StoreError as exc:
             self._fall_back(exc)
             return None
         self._answered(grant)
@@ -306,7 +307,7 @@ class SharedPacer:
         """Whether the slot taken under ``generation`` is void now (a pause, a new rate)."""
         try:
             plan = await self._budget.plan()
-        except StoreUnavailable as exc:
+        except StoreError as exc:
             self._fall_back(exc)
             return False  # the slot was fair when given: use it
         if plan is None:  # the budget is gone (the store restarted): take a new slot
@@ -357,7 +358,7 @@ class SharedPacer:
         async def report() -> None:
             try:
                 grant = await call
-            except StoreUnavailable as exc:
+            except StoreError as exc:
                 self._fall_back(exc)
                 return
             self._answered(grant)

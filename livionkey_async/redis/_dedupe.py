@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .._errors import ValidationError
+from .._arguments import check_number
 from ..webhooks import Claim
 from ._connection import Connection
 
@@ -39,8 +39,8 @@ class RedisDedupeStore:
     def __init__(
         self, connection: Connection, prefix: str, *, ttl: float, pending_ttl: float
     ) -> None:
-        if ttl <= 0 or pending_ttl <= 0:
-            raise ValidationError("ttl and pending_ttl must be positive")
+        check_number("ttl", ttl, positive=True)
+        check_number("pending_ttl", pending_ttl, positive=True)
         self._connection = connection
         self._prefix = prefix
         self.ttl = ttl

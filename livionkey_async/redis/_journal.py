@@ -3,7 +3,10 @@ what any of them finished.
 
 The journal's JSON lines (the same as in a file, fingerprints and all: no value, no secret) are
 a Redis list. Its first line, the header with the salt, is pushed only into an empty list, in one
-script, so every worker reads the same salt and their fingerprints agree.
+script, so every worker reads the same salt and their fingerprints agree. Appends go through a
+script too, which puts the header back first when it finds the list empty (a Redis restarted
+without persistence): the lines after it stay readable. What was written before such a restart
+is gone, though: a shared journal needs a Redis that persists (AOF or RDB).
 """
 
 from __future__ import annotations
@@ -19,15 +22,24 @@ if redis.call('LLEN', KEYS[1]) == 0 then redis.call('RPUSH', KEYS[1], ARGV[1]) e
 return redis.call('LRANGE', KEYS[1], 0, -1)
 """
 
+# ARGV[1]: the header; the others, the lines.
+_APPEND = r"""
+if redis.call('LLEN', KEYS[1]) == 0 then redis.call('RPUSH', KEYS[1], ARGV[1]) end
+for i = 2, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+return redis.call('LLEN', KEYS[1])
+"""
+
 
 class RedisJournal:
-    """A :class:`~livionkey_async._journal.JournalBackend` at ``key``."""
+    """A :class:`~livionkey_async._journal.JournalBackend` at ``key``; a journal kept there
+    tries Redis again at most every ``retry_interval`` seconds after a failure (the store's)."""
 
-    __slots__ = ("_connection", "key")
+    __slots__ = ("_connection", "key", "retry_interval")
 
-    def __init__(self, connection: Connection, key: str) -> None:
+    def __init__(self, connection: Connection, key: str, *, retry_interval: float = 5.0) -> None:
         self._connection = connection
         self.key = key
+        self.retry_interval = retry_interval
 
     def __repr__(self) -> str:
         return f"RedisJournal({self.key!r})"
@@ -36,8 +48,8 @@ class RedisJournal:
         lines = await self._connection.script(_LOAD, [self.key], [header])
         return [str(line) for line in lines]
 
-    async def append(self, lines: Sequence[str]) -> None:
-        await self._connection.run(lambda r: r.rpush(self.key, *lines))
+    async def append(self, lines: Sequence[str], *, header: str) -> None:
+        await self._connection.script(_APPEND, [self.key], [header, *lines])
 
     async def delete(self) -> None:
         """Forget the journal (a job done for good)."""

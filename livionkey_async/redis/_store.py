@@ -12,10 +12,11 @@ import re
 from types import TracebackType
 from typing import Self
 
+from .._arguments import check_number, check_text
 from .._errors import ValidationError
 from .._shared import StoreHealth
 from ._budget import RedisBudget
-from ._connection import Connection, shown_url
+from ._connection import Connection, check_url, shown_url
 from ._dedupe import RedisDedupeStore
 from ._journal import RedisJournal
 from ._login import RedisTokenCache
@@ -47,12 +48,16 @@ class RedisStore:
         retry_interval: float = 5.0,
         idle_ttl: float = 24 * 3600.0,
     ) -> None:
-        if not _NAME.fullmatch(namespace):
-            raise ValidationError(
-                "namespace must be 1 to 100 letters, digits or _.:- (it prefixes every key)"
-            )
-        if min(lock_ttl, timeout, retry_interval, idle_ttl) <= 0:
-            raise ValidationError("lock_ttl, timeout, retry_interval and idle_ttl must be positive")
+        check_text("url", url, required=True)
+        check_url(url)
+        _check_name("namespace", namespace)
+        for name, value in (
+            ("lock_ttl", lock_ttl),
+            ("timeout", timeout),
+            ("retry_interval", retry_interval),
+            ("idle_ttl", idle_ttl),
+        ):
+            check_number(name, value, positive=True)
         self.namespace = namespace
         self._lock_ttl = lock_ttl
         self._retry_interval = retry_interval
@@ -112,7 +117,7 @@ class RedisStore:
         """A webhook dedupe store (``WebhookReceiver(dedupe=store.dedupe())``) shared by every
         worker: ``ttl`` seconds a handled delivery is remembered (Livion retries for about 6 h),
         ``pending_ttl`` seconds a claim holds if its worker never answers."""
-        _check_name(name)
+        _check_name("name", name)
         return RedisDedupeStore(
             self._connection,
             f"{self.namespace}:dedupe:{name}",
@@ -122,8 +127,12 @@ class RedisStore:
 
     def journal(self, name: str) -> RedisJournal:
         """A bulk journal (``journal=store.journal("import-2026-11")``) every worker shares."""
-        _check_name(name)
-        return RedisJournal(self._connection, f"{self.namespace}:journal:{name}")
+        _check_name("name", name)
+        return RedisJournal(
+            self._connection,
+            f"{self.namespace}:journal:{name}",
+            retry_interval=self._retry_interval,
+        )
 
     async def ping(self) -> bool:
         """Whether Redis answers now."""
@@ -149,6 +158,8 @@ class RedisStore:
         await self.aclose()
 
 
-def _check_name(name: str) -> None:
+def _check_name(argument: str, name: object) -> None:
+    check_text(argument, name, required=True)
+    assert isinstance(name, str)
     if not _NAME.fullmatch(name):
-        raise ValidationError(f"name must be 1 to 100 letters, digits or _.:-, not {name!r}")
+        raise ValidationError(f"{argument} must be 1 to 100 letters, digits or _.:-, not {name!r}")

@@ -28,7 +28,7 @@ from .._bulk import DEFAULT_CONCURRENCY, BulkReport, BulkRunner, Job, ProgressHo
 from .._errors import AmbiguousOutcomeError, DuplicateContractError, NotFoundError, ValidationError
 from .._exactly_once import ExactlyOnce
 from .._fanout import ItemResult, Outcome, Settled, Source
-from .._journal import Journal, JournalTarget, check_target
+from .._journal import Journal, JournalTarget
 from ._models import (
     IloqKeyContract,
     MechanicalKeyContract,
@@ -53,19 +53,20 @@ class _IloqClaims:
     """Which iLOQ contracts one job may call its own: new since it started, and owned by no item
     yet (the ids an earlier run's ``journal`` gives to its items are owned)."""
 
-    def __init__(self, client: LivionKeyV2Client, journal: JournalTarget | None) -> None:
+    def __init__(self, client: LivionKeyV2Client) -> None:
         self._client = client
-        self._journal = journal
         self._before: set[str] | None = None
         self._claimed: set[str] = set()
         self._snapshot = asyncio.Lock()
+
+    def read_journal(self, journal: Journal) -> None:
+        """Own what the job's journal says earlier runs made (the job read it already)."""
+        self._claimed |= journal.object_ids()
 
     async def take_snapshot(self) -> None:
         """Note the contracts there are now (once, before the job's first create)."""
         async with self._snapshot:
             if self._before is None:
-                if self._journal is not None:
-                    self._claimed |= (await Journal.open(self._journal)).object_ids()
                 listed = self._client.iloq.contracts.iterate(ongoing=True, future=True)
                 self._before = {contract.id async for contract in listed}
 
@@ -119,13 +120,10 @@ class V2Bulk(BulkRunner):
 
     # -- iLOQ ----------------------------------------------------------------------------------
 
-    def _iloq_job(
-        self, check_batch: bool, journal: JournalTarget | None
-    ) -> Job[NewIloqKeyContract, IloqKeyContract]:
+    def _iloq_job(self, check_batch: bool) -> Job[NewIloqKeyContract, IloqKeyContract]:
         check_bool("check_batch", check_batch)
-        check_target("journal", journal)
         client = self._client
-        claims = _IloqClaims(client, journal)
+        claims = _IloqClaims(client)
         alike = AlikeSpecs()
 
         async def check(spec: NewIloqKeyContract) -> None:
@@ -173,6 +171,7 @@ class V2Bulk(BulkRunner):
             object_id=lambda made: made.id if made is not None else None,
             from_journal=lambda entry: IloqKeyContract(id=str(entry.get("id", ""))),
             resume=resume,
+            read_journal=claims.read_journal,
         )
 
     async def create_iloq_contracts(
@@ -194,7 +193,7 @@ class V2Bulk(BulkRunner):
         creates can then not be told apart). ``report``: a ``BulkReport`` to fill, yours even
         when cancelled.
         """
-        job = self._iloq_job(check_batch, journal)
+        job = self._iloq_job(check_batch)
         return await self._report(job, specs, concurrency, on_progress, journal, report)
 
     def stream_create_iloq_contracts(
@@ -207,7 +206,7 @@ class V2Bulk(BulkRunner):
         check_batch: bool = True,
     ) -> AsyncIterator[ItemResult[NewIloqKeyContract, IloqKeyContract]]:
         """Like ``create_iloq_contracts``, but yields each item's result as it finishes."""
-        job = self._iloq_job(check_batch, journal)
+        job = self._iloq_job(check_batch)
         return self._stream(job, specs, concurrency, on_progress, journal)
 
     # -- mechanical ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Literal, Protocol
 
-from .._errors import ValidationError
+from .._arguments import check_callable, check_int, check_number
 
 __all__ = ["Claim", "DedupeStore", "InMemoryDedupeStore"]
 
@@ -60,8 +60,10 @@ class InMemoryDedupeStore:
         max_entries: int = 100_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if ttl <= 0 or pending_ttl <= 0 or max_entries <= 0:
-            raise ValidationError("ttl, pending_ttl and max_entries must be positive")
+        check_number("ttl", ttl, positive=True)
+        check_number("pending_ttl", pending_ttl, positive=True)
+        check_int("max_entries", max_entries, low=1)
+        check_callable("clock", clock)
         self.ttl = ttl
         self.pending_ttl = pending_ttl
         self.max_entries = max_entries

@@ -16,6 +16,10 @@ raw body and the headers and returns the answer to give; ``aiohttp_handler`` and
 A delivery is claimed in the dedupe store before it is handed over, completed once the queue or
 the callbacks have it, and released when they fail, so a failed event is never taken for a
 handled one; a duplicate that arrives while the first copy is still being handled is answered 503.
+A dedupe store that fails (a shared one whose Redis does not answer) is logged, never raised: a
+claim that fails is answered 503 with ``Retry-After`` (nothing was handed over, Livion delivers
+it again), and once the application has the event its answer stands even if completing or
+releasing the claim fails (the claim then lapses after the store's ``pending_ttl``).
 Every refusal is a status Livion's legacy service retries (5xx) or one it should not (401, 400,
 413: retrying cannot fix them).
 """
@@ -32,9 +36,9 @@ from typing import TYPE_CHECKING, Final, TypeVar
 import attrs
 
 from .._arguments import check_callable, check_int, check_number, check_text
-from .._errors import ValidationError
+from .._errors import LivionKeyError, ValidationError
 from .._events import Event, WebhookEvent
-from ._dedupe import DedupeStore, InMemoryDedupeStore
+from ._dedupe import Claim, DedupeStore, InMemoryDedupeStore
 from ._errors import WebhookPayloadError, WebhookVerificationError
 from ._http import Receive, Scope, Send, aiohttp_response, asgi_app
 from ._parse import event_from_json, fingerprint, load_json
@@ -56,6 +60,7 @@ __all__ = ["ReceiverStats", "WebhookReceiver", "WebhookResponse"]
 logger = logging.getLogger("livionkey_async.webhooks")
 
 E = TypeVar("E", bound=WebhookEvent)
+T = TypeVar("T")
 Handler = Callable[[E], Awaitable[object]]
 
 
@@ -263,7 +268,13 @@ class WebhookReceiver:
     async def _accept(self, event: Event, key: str) -> WebhookResponse:
         if self._closed:
             return self._busy("the receiver is closed")
-        claim = "new" if self.dedupe is None else await self.dedupe.claim(key)
+        claim: Claim | None = "new"
+        if self.dedupe is not None:
+            claim = await self._ask_store(
+                self.dedupe.claim, key, event, "answered 503 so Livion retries"
+            )
+        if claim is None:
+            return self._busy("the dedupe store did not answer")
         if claim == "done":
             self.stats.duplicates += 1
             logger.debug("webhook %s %s: a duplicate", type(event).__name__, key)
@@ -277,7 +288,31 @@ class WebhookReceiver:
             return reply
         finally:
             if self.dedupe is not None:
-                await (self.dedupe.complete(key) if handed_over else self.dedupe.release(key))
+                if handed_over:
+                    then = "the answer stands; the claim lapses after the store's pending_ttl"
+                    await self._ask_store(self.dedupe.complete, key, event, then)
+                else:
+                    then = "a retry is answered 503 until the claim lapses (pending_ttl)"
+                    await self._ask_store(self.dedupe.release, key, event, then)
+
+    async def _ask_store(
+        self, call: Callable[[str], Awaitable[T]], key: str, event: Event, then: str
+    ) -> T | None:
+        """``call(key)`` on the dedupe store; a failure is logged (its type, and the message of
+        this library's own errors, which hold no secret) and answered ``None``."""
+        try:
+            return await call(key)
+        except Exception as exc:
+            why = f"{type(exc).__name__}: {exc}" if isinstance(exc, LivionKeyError) else ""
+            logger.warning(
+                "webhook %s %s: the dedupe store's %s failed (%s); %s",
+                type(event).__name__,
+                key,
+                getattr(call, "__name__", "call"),
+                why or type(exc).__name__,
+                then,
+            )
+            return None
 
     async def _run_handlers(self, event: Event) -> WebhookResponse:
         handlers = [handler for kind, handler in self._handlers if isinstance(event, kind)]

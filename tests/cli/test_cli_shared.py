@@ -58,3 +58,36 @@ async def test_bad_sharing_options_are_refused(
     assert run.code != 0
     assert message in run.err
     assert sim.contracts() == []
+
+
+async def test_a_shared_journal_whose_redis_is_down_is_one_line_and_exit_1(
+    sim: Simulator, cli: Cli
+) -> None:
+    from redis_support import free_port
+
+    run = await cli(
+        "bulk",
+        "contracts",
+        str(EXAMPLES / "contracts.csv"),
+        "--redis",
+        f"redis://127.0.0.1:{free_port()}/0?password=s3cret",
+        "--shared-journal",
+        "job",
+    )
+    assert run.code == 1
+    errors = [line for line in run.err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert errors[0].startswith("error: StoreError: journal ")
+    assert "cannot read it" in errors[0]
+    assert "Traceback" not in run.err
+    assert "s3cret" not in run.text
+    assert sim.contracts() == []
+
+
+async def test_a_redis_url_of_another_scheme_is_refused(sim: Simulator, cli: Cli) -> None:
+    run = await cli(
+        "bulk", "contracts", str(EXAMPLES / "contracts.csv"), "--redis", "http://127.0.0.1:1"
+    )
+    assert run.code == 1
+    assert "url must be a redis://" in run.err
+    assert "Traceback" not in run.err

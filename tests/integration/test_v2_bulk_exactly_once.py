@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -427,3 +428,35 @@ async def test_a_create_whose_answer_cannot_be_read_is_never_made_twice(
     (skipped,) = second.succeeded
     assert skipped.skipped
     assert len(sim.state.iloq_contracts) == 1
+
+
+class _CountedJournal:
+    """A journal backend in memory that counts its reads."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.loads = 0
+
+    async def load(self, header: str) -> list[str]:
+        self.loads += 1
+        self.lines = self.lines or [header]
+        return list(self.lines)
+
+    async def append(self, lines: Sequence[str], *, header: str) -> None:
+        self.lines = [*(self.lines or [header]), *lines]
+
+
+async def test_an_iloq_job_reads_its_journal_once(clock: SharedClock) -> None:
+    journal = _CountedJournal()
+    async with V2Simulator(config(clock)) as sim, client_of(sim, clock) as client:
+        first = await client.bulk.create_iloq_contracts(
+            [_booking(sim, Contact("Ann"))], journal=journal
+        )
+        assert journal.loads == 1  # the claims' snapshot reads no second copy
+        again = await client.bulk.create_iloq_contracts(
+            [_booking(sim, Contact("Ann"))], journal=journal
+        )
+    assert first.ok
+    assert again.ok
+    assert journal.loads == 2
+    assert [item.skipped for item in again.succeeded] == [True]

@@ -74,6 +74,14 @@ async def test_expired_keys_are_dropped_as_new_ones_arrive() -> None:
 
 
 def test_nonsense_bounds_are_refused() -> None:
-    for options in ({"ttl": 0}, {"pending_ttl": -1}, {"max_entries": 0}):
-        with pytest.raises(ValidationError, match="positive"):
+    for options in (
+        {"ttl": 0},
+        {"ttl": "1"},
+        {"ttl": float("nan")},
+        {"pending_ttl": -1},
+        {"max_entries": 0},
+        {"max_entries": 1.5},
+    ):
+        (name,) = options
+        with pytest.raises(ValidationError, match=f"^{name} must be"):
             _store(FakeClock(), **options)
