@@ -33,6 +33,7 @@ from ._errors import (
     LivionKeyError,
     NotFoundError,
     SpecChangedError,
+    StoreError,
     ValidationError,
 )
 from ._fanout import ItemResult, Outcome, Settled, Source, fan_out
@@ -295,6 +296,9 @@ class BulkRunner:
 
         try:
             await self._run(job, source, concurrency, on_progress, journal, sink)
+        except StoreError as journal_failed:  # the items' outcomes stand: hand them over
+            journal_failed.report = report
+            raise
         finally:
             report.elapsed = time.monotonic() - started
         return report

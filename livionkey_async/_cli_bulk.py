@@ -25,7 +25,7 @@ from ._bulk import BulkReport, ProgressHook
 from ._cli_ops import INTERRUPTED, add_connection_arguments, run_with_client
 from ._cli_output import bulk_progress, changed_count, error_name, print_report, refused_login
 from ._client import LivionKeyClient
-from ._errors import LivionKeyError, LoginError, SpecChangedError
+from ._errors import LivionKeyError, LoginError, SpecChangedError, StoreError
 from ._fanout import ItemResult, Outcome
 from ._job_files import (
     CANCEL_COLUMNS,
@@ -270,12 +270,20 @@ async def _bulk(client: LivionKeyClient, args: argparse.Namespace) -> int:
             [target for target in prepared.gone if owns(target.label)],
         )
     report: BulkReport[Any, Any]
-    report, interrupted = await run_bulk(
-        lambda on_progress, report: kind.start(client, prepared.specs, args, on_progress, report),
-        total=len(prepared.specs),
-        description=args.what,
-        quiet=args.json,
-    )
+    journal_failed: StoreError | None = None
+    try:
+        report, interrupted = await run_bulk(
+            lambda on_progress, report: kind.start(
+                client, prepared.specs, args, on_progress, report
+            ),
+            total=len(prepared.specs),
+            description=args.what,
+            quiet=args.json,
+        )
+    except StoreError as failed:  # the shared journal missed lines: the outcomes still stand
+        if failed.report is None:
+            raise
+        journal_failed, report, interrupted = failed, failed.report, False
     for offset, target in enumerate(prepared.gone):  # settled by the listing: reconciled
         index = len(prepared.specs) + offset
         report.add(ItemResult(index, target, Outcome.SUCCEEDED, reconciled=True))
@@ -290,6 +298,9 @@ async def _bulk(client: LivionKeyClient, args: argparse.Namespace) -> int:
     refused = next((i.error for i in report.failed if isinstance(i.error, LoginError)), None)
     if refused is not None:
         print(refused_login(refused), file=sys.stderr)
+    if journal_failed is not None:
+        print(f"error: {error_name(journal_failed)}: {journal_failed}", file=sys.stderr)
+        return 1
     if interrupted:
         return INTERRUPTED
     return 0 if report.ok else 1

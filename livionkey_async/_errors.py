@@ -44,7 +44,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus
+
+if TYPE_CHECKING:
+    from ._bulk import BulkReport
 
 __all__ = [
     "AmbiguousOutcomeError",
@@ -206,7 +210,13 @@ class StoreError(LivionKeyError):
     """The shared store (``store=``, a ``RedisStore``) did not answer, or answered nonsense,
     where the work cannot go on without it: a bulk job's shared journal could not be read at
     the start, or kept lines it never took at the end. Requests themselves never fail for it (a
-    client carries on alone). The message names no secret and holds no Redis command."""
+    client carries on alone). The message names no secret and holds no Redis command.
+
+    ``report``: raised by a bulk helper that returns a report, the ``BulkReport`` of every item
+    the job reached (at the end, all of them: what was created, with its ids, is there even
+    though the journal does not know it)."""
+
+    report: BulkReport[Any, Any] | None = None
 
 
 class ApiError(LivionKeyError):

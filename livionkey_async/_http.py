@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -71,9 +70,10 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _without_user(address: str) -> str:
-    """``address`` to echo in an error, with any user name and password before a host hidden."""
-    return re.sub(r"(?<=//)[^/?#]*@", "***@", address)
+def _shown(address: str) -> str:
+    """``address`` to echo in an error: not at all when it has an ``@`` anywhere (a user name
+    and password, however written, malformed or not)."""
+    return "an address with an '@' (not shown)" if "@" in address else repr(address)
 
 
 def checked_url(
@@ -96,9 +96,9 @@ def checked_url(
         host = url.host
         url.port  # noqa: B018 (yarl checks the port only when asked)
     except ValueError:
-        raise ValidationError(f"{must}, not {_without_user(address)!r}") from None
+        raise ValidationError(f"{must}, not {_shown(address)}") from None
     if url.scheme not in ("https", "http") or not host:
-        raise ValidationError(f"{must}, not {_without_user(address)!r}")
+        raise ValidationError(f"{must}, not {_shown(address)}")
     if url.user is not None or url.password is not None:
         raise ValidationError(f"{what} must not contain a user name or password")
     if url.scheme == "http" and not allow_insecure and not is_loopback(host):

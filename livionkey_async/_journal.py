@@ -321,6 +321,14 @@ class Journal:
         log, when the job is failing already)."""
         try:
             await self.flush(now=True)
+        except BaseException:  # cancelled (or failing) while writing the last lines
+            if self._pending:
+                log.warning(
+                    "journal %s: %d line(s) not written (stopped while writing them)",
+                    self._where,
+                    len(self._pending),
+                )
+            raise
         finally:
             self.close()
         unwritten, self._pending = len(self._pending), []

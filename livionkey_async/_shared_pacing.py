@@ -88,6 +88,7 @@ class SharedPacer:
         self._replanned: asyncio.Future[None] | None = None
         self._reports: set[asyncio.Task[None]] = set()
         self._turn = asyncio.Lock()  # one reservation at a time
+        self._queued = 0  # calls waiting for their turn (a released turn may be theirs already)
         self._closed = False
         self._generations: dict[float, int] = {}  # sent_at -> generation of its slot (recent)
 
@@ -153,24 +154,28 @@ class SharedPacer:
         """Wait for this process's turn to reserve a slot, but not past ``deadline``: a call
         that queues behind one sleeping out a slot or a pause gives up when its deadline comes."""
         turn = self._turn
-        if not turn.locked():
+        if not turn.locked() and not self._queued:  # free, and nobody woken for it yet
             await turn.acquire()
             return
-        if deadline is None:
-            await turn.acquire()
-        else:
-            now = self._clock()
-            self._refuse_known_pause(now, deadline)
-            taking = asyncio.ensure_future(turn.acquire())
-            try:
-                if not await sleep_unless(self._sleep, deadline - now, taking):
-                    raise past_deadline(None, self._clock(), deadline)
-            except BaseException:
-                if taking.done() and not taking.cancelled():
-                    turn.release()
-                else:
-                    taking.cancel()  # (a lock handed over meanwhile passes on to the next)
-                raise
+        self._queued += 1
+        try:
+            if deadline is None:
+                await turn.acquire()
+            else:
+                now = self._clock()
+                self._refuse_known_pause(now, deadline)
+                taking = asyncio.ensure_future(turn.acquire())
+                try:
+                    if not await sleep_unless(self._sleep, deadline - now, taking):
+                        raise past_deadline(None, self._clock(), deadline)
+                except BaseException:
+                    if taking.done() and not taking.cancelled():
+                        turn.release()
+                    else:
+                        taking.cancel()  # (a lock handed over meanwhile passes on to the next)
+                    raise
+        finally:
+            self._queued -= 1
         if self._closed:  # the turns still queued all end here, one after the other, at once
             turn.release()
             raise closed_while_waiting()
@@ -182,7 +187,11 @@ class SharedPacer:
             return None
         # The budget refuses a slot beyond the deadline, or a pause beyond max_wait, without
         # reserving it: a call that gives up takes nothing from the calls that do not.
-        longest = None if deadline is None else deadline - self._clock()
+        longest: float | None = None
+        if deadline is not None:
+            longest = deadline - self._clock()
+            if longest <= 0:  # spent while it queued: ask the budget for nothing
+                raise past_deadline(None, self._clock(), deadline)
         try:
             grant = await self._budget.acquire(
                 self._learnt_hint(), longest=longest, max_pause=self._max_wait

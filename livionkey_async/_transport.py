@@ -112,6 +112,10 @@ class SendWatch:
 _SENDS: ContextVar[SendWatch | None] = ContextVar("livionkey_async_sends", default=None)
 
 
+def _closed_error() -> TransportError:
+    return TransportError("the client is closed; enter it again with `async with`")
+
+
 def _mark_sent() -> None:
     watch = _SENDS.get()
     if watch is not None:
@@ -349,7 +353,7 @@ class Transport:
     def session(self) -> aiohttp.ClientSession:
         """The session, created on first use inside the running loop."""
         if self._closed:
-            raise TransportError("the client is closed; enter it again with `async with`")
+            raise _closed_error()
         if self._session is None or (self._owns_session and self._session.closed):
             self._session = new_session(
                 limit=self._max_connections, trace_configs=self._trace_configs
@@ -574,6 +578,8 @@ class Transport:
         async with self._slots:
             if deadline is not None and self._clock() >= deadline:  # spent waiting for a slot
                 raise self._spent(call, progress)
+            if self._closed:  # refused before the pacer gives it a slot
+                raise _closed_error()
             sent_at = await self.pacer.acquire(deadline)
             limit = self._attempt_seconds
             if deadline is not None and deadline - sent_at < limit:

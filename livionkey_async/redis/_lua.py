@@ -191,7 +191,7 @@ if op == 'acquire' then
   if slot > now + 1e-9 then last_delayed_at = now else unlimited_at = now end
   local longest, max_pause = num(ARGV[9]), num(ARGV[10])
   if (max_pause ~= nil and pause_until - now > max_pause)
-    or (longest ~= nil and slot - now > math.max(longest, 1e-6)) then
+    or (longest ~= nil and (longest <= 0 or slot - now > math.max(longest, 1e-6))) then
     refused = '1'  -- as the local pacer: a wait it would not see through takes no slot
   else
     if interval ~= nil then tat = math.max(tat, slot) + interval end

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -194,3 +195,29 @@ async def test_a_create_that_never_connected_is_not_reported_as_maybe_applied() 
     assert [event.method for event in attempts] == ["POST"]  # it tried to connect, once
     assert not isinstance(caught.value, AmbiguousOutcomeError), caught.value
     assert "deadline" in str(caught.value)
+
+
+async def test_a_request_on_a_closed_client_takes_no_slot_from_the_pacer() -> None:
+    """With a shared budget every slot is the whole account's: a request the closed client
+    refuses must not reserve one first."""
+    async with web_server(nothing_found) as url:
+        client = new_client(url)
+        async with client:
+            await client.devices.list()
+        asked: list[float | None] = []
+
+        class Counted:  # the client's pacer, counting who asks it for a slot
+            def __init__(self, pacer: Any) -> None:
+                self.pacer = pacer
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(self.pacer, name)
+
+            async def acquire(self, deadline: float | None = None) -> float:
+                asked.append(deadline)
+                return float(await self.pacer.acquire(deadline))
+
+        client._transport.pacer = Counted(client._transport.pacer)
+        with pytest.raises(TransportError, match="closed"):
+            await client.devices.get("00001")
+    assert asked == []

@@ -210,3 +210,12 @@ def test_a_pause_past_max_wait_is_refused_and_not_reserved() -> None:
     taken = _budget(server, "acquire", "", "3", ceiling="10")
     assert taken[11] == "0"
     assert float(taken[1]) == pytest.approx(float(taken[2]), abs=1e-6)  # the pause's end
+
+
+def test_a_caller_whose_deadline_has_passed_is_refused_even_a_free_slot() -> None:
+    server = fakeredis.FakeRedis()
+    refused = _budget(server, "acquire", "-0.2", "", ceiling="10")  # the slot is free, now
+    assert refused[11] == "1"
+    taken = _budget(server, "acquire", "", "", ceiling="10")
+    # Nothing was reserved: the next caller gets that same free slot.
+    assert float(taken[1]) == pytest.approx(float(refused[1]), abs=0.01)

@@ -162,3 +162,36 @@ async def test_a_call_queued_for_its_turn_gives_up_at_its_deadline_and_at_close(
         pacer.close()
         with pytest.raises(TransportError, match="closed"):
             await sleeper
+
+
+async def test_a_call_arriving_as_the_turn_passes_on_still_keeps_its_deadline(
+    store: RedisStore,
+) -> None:
+    """The turn is released to a queued call that has not run yet: a call arriving in that
+    moment finds the turn free but not its own, queues, and must still give up at its deadline
+    (not wait for the queued call's slot)."""
+    pacer = _pacer(store, 2.0)
+    go = asyncio.Event()
+    await pacer._take_turn(None)  # "A" holds the turn
+    queued_holds = asyncio.Event()
+
+    async def queued() -> None:  # "B": queued for the turn, then holds it until told
+        await pacer._take_turn(None)
+        await queued_holds.wait()
+        pacer._turn.release()
+
+    async def arriving() -> float:  # "C": arrives as A hands the turn to B
+        await go.wait()
+        return await pacer.acquire(time.monotonic() + 0.05)
+
+    holder = asyncio.create_task(queued())
+    await asyncio.sleep(0)  # B waits for the turn
+    late = asyncio.create_task(arriving())
+    await asyncio.sleep(0)  # C waits for its moment
+    async with asyncio.timeout(GUARD):
+        go.set()  # C runs first, ...
+        pacer._turn.release()  # ... with the turn already promised to B
+        with pytest.raises(RateLimitedError, match="turn to leave"):
+            await late
+        queued_holds.set()
+        await holder

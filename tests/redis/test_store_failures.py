@@ -140,6 +140,17 @@ async def test_a_bulk_job_whose_journal_redis_is_gone_at_the_end_says_so_typed(
     # The first line was appended; the two after Redis went away were kept, and reported.
     assert "2 line(s) could not be written" in str(raised.value)
     assert not any(str(7100 + n) in caplog.text + str(raised.value) for n in range(3))
+    # What the job made is not lost with the journal's lines: the error carries the report.
+    report = raised.value.report
+    assert report is not None
+    assert sorted(item.spec.contract_id for item in report.succeeded) == [
+        "gone-0",
+        "gone-1",
+        "gone-2",
+    ]
+    assert {getattr(item.result, "id", None) for item in report.succeeded} == {
+        c.object_id for c in made
+    }
 
 
 # -- 7: typed errors at the edges ---------------------------------------------------------------
