@@ -215,7 +215,12 @@ elseif op == 'throttled' or op == 'pause' then
     local span = sent_at - from
     local measured, trusted = nil, false
     if span >= MIN_ESTIMATE_SPAN * w then
-      measured = redis.call('ZCOUNT', grants, fmt(from), '(' .. fmt(sent_at)) / span
+      -- What got through is counted from the grants before the 429's own: less one, since the
+      -- processes report their 429s as they can, so the first one Redis hears of is seldom the
+      -- first one sent, and that earlier one's grant is in the window (a plateau one request a
+      -- second over the limit fails again seconds later, when the server's burst is spent).
+      local count = redis.call('ZCOUNT', grants, fmt(from), '(' .. fmt(sent_at))
+      measured = math.max(0, count - 1) / span
       trusted = unlimited_at <= from
     end
     local recent = redis.call('ZCOUNT', grants, fmt(now - ESTIMATE_WINDOW), fmt(now))
