@@ -296,8 +296,9 @@ class BulkRunner:
 
         try:
             await self._run(job, source, concurrency, on_progress, journal, sink)
-        except StoreError as journal_failed:  # the items' outcomes stand: hand them over
-            journal_failed.report = report
+        except StoreError as journal_failed:
+            if report.total:  # lines lost at the end: the items' outcomes stand, handed over
+                journal_failed.report = report
             raise
         finally:
             report.elapsed = time.monotonic() - started

@@ -212,9 +212,9 @@ class StoreError(LivionKeyError):
     the start, or kept lines it never took at the end. Requests themselves never fail for it (a
     client carries on alone). The message names no secret and holds no Redis command.
 
-    ``report``: raised by a bulk helper that returns a report, the ``BulkReport`` of every item
-    the job reached (at the end, all of them: what was created, with its ids, is there even
-    though the journal does not know it)."""
+    ``report``: raised at the end of a bulk helper that returns a report, the job's
+    ``BulkReport`` (every item: what was created, with its ids, is there even though the journal
+    does not know it); ``None`` when the journal failed before any item."""
 
     report: BulkReport[Any, Any] | None = None
 
