@@ -5,6 +5,14 @@ Each helper takes a list, an iterable or an async iterable of any length, keeps 
 item's outcome (``create_*`` as a ``BulkReport``, ``stream_*`` as results in completion order),
 and creates each contract and key exactly once. An optional JSON-lines journal makes a job
 resumable: rerun it with the same journal and what already succeeded is skipped.
+
+``shard="2/4"`` (or ``Shard(2, 4)``) on any helper runs only the second of four disjoint parts of
+the items, so several workers can split one source: an item is the part's whose
+``Shard.owns`` its journal key (a contract's ``contract_id``, a key's ``device_id/key_id``, an
+object id), as ``livionkey-async bulk ... --shard 2/4`` splits a file. The other parts' items
+are passed over silently: they are not in the report nor the stream, and not counted in
+``BulkProgress``; an item that fails its own checks (no key to hash) is part 1's, so exactly one
+worker reports it. ``ItemResult.index`` stays the item's position in the whole source.
 """
 
 from __future__ import annotations
@@ -408,6 +416,8 @@ class Bulk(BulkRunner):
         overlapping on a private key), whose memory grows with the batch; the server still
         refuses both. ``report``: a ``BulkReport`` to fill, yours to read even when the job is
         cancelled (it then accounts for every item reached, and the cancellation propagates).
+        ``shard``: run only that part of ``specs`` (the others' items are left out of the
+        report entirely; see the module's docstring), the same on every helper.
         """
         job = self._contract_job(check_batch)
         return await self._report(job, specs, concurrency, on_progress, journal, report, shard)

@@ -15,6 +15,9 @@ what each job is:
   the item fails as unknown, and the journal remembers it, so a rerun looks for it (among every
   contract now) before creating it. Two specs of one batch that one contract could match both
   are refused, since nobody could tell their contracts apart.
+
+Every helper takes ``shard=`` as V1's do (``"2/4"`` or ``Shard(2, 4)``: the part of the items
+whose journal key the shard owns; the other parts' items are left out of the report entirely).
 """
 
 from __future__ import annotations
