@@ -62,6 +62,7 @@ from ._models import (
     Recurrence,
     SyncState,
 )
+from ._shard import Shard
 from ._stats import ClientStats, RequestEvent
 
 __version__ = "0.1.0"
@@ -117,6 +118,7 @@ __all__ = [
     "RequestEvent",
     "ResponseFormatError",
     "ServerError",
+    "Shard",
     "SpecChangedError",
     "StoreError",
     "SyncState",

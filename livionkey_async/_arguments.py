@@ -18,9 +18,11 @@ from typing import TypeVar
 
 from ._assumptions import MAX_WIRE_INT
 from ._errors import ValidationError
+from ._shard import Shard
 
 __all__ = [
     "as_ids",
+    "as_shard",
     "check_aware",
     "check_bool",
     "check_callable",
@@ -188,3 +190,17 @@ def check_source(name: str, value: object) -> None:
         raise ValidationError(
             f"{name} must be a list, an iterable or an async iterable, not {type_name(value)}"
         )
+
+
+def as_shard(name: str, value: object) -> Shard | None:
+    """``None``, a ``Shard``, or its text (``"2/4"``), as a ``Shard``."""
+    if value is None or isinstance(value, Shard):
+        return value
+    if not isinstance(value, str):
+        raise ValidationError(f"{name} must be a Shard or 'I/N' text, not {type_name(value)}")
+    try:
+        return Shard.parse(value)
+    except ValueError:
+        raise ValidationError(
+            f"{name} must be 'I/N' with 1 <= I <= N (for example '2/4')"
+        ) from None

@@ -5,6 +5,14 @@ Each helper takes a list, an iterable or an async iterable of any length, keeps 
 item's outcome (``create_*`` as a ``BulkReport``, ``stream_*`` as results in completion order),
 and creates each contract and key exactly once. An optional JSON-lines journal makes a job
 resumable: rerun it with the same journal and what already succeeded is skipped.
+
+``shard="2/4"`` (or ``Shard(2, 4)``) on any helper runs only the second of four disjoint parts of
+the items, so several workers can split one source: an item is the part's whose
+``Shard.owns`` its journal key (a contract's ``contract_id``, a key's ``device_id/key_id``, an
+object id), as ``livionkey-async bulk ... --shard 2/4`` splits a file. The other parts' items
+are passed over silently: they are not in the report nor the stream, and not counted in
+``BulkProgress``; an item that fails its own checks (no key to hash) is part 1's, so exactly one
+worker reports it. ``ItemResult.index`` stays the item's position in the whole source.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar, cast
 import attrs
 
 from ._arguments import (
+    as_shard,
     check_bool,
     check_callable,
     check_concurrency,
@@ -39,6 +48,7 @@ from ._errors import (
 from ._fanout import ItemResult, Outcome, Settled, Source, fan_out
 from ._journal import Journal, JournalTarget, check_target
 from ._models import ContractUpdate, CreatedContract, CreatedKey, NewContract, NewKey
+from ._shard import Shard
 from ._validation import validate_contract_update, validate_new_contract, validate_new_key
 
 if TYPE_CHECKING:
@@ -173,13 +183,17 @@ class BulkRunner:
         on_progress: ProgressHook | None,
         journal_path: JournalTarget | None,
         sink: Callable[[ItemResult[S, R]], Awaitable[None]],
+        shard: Shard | None,
     ) -> None:
         journal = None
         if journal_path is not None:
             journal = await Journal.open(journal_path, pepper=self._journal_pepper())
             if job.read_journal is not None:
                 job.read_journal(journal)
-        total = len(source) if isinstance(source, list | tuple) else None
+        keep = None if shard is None else _owned_by(job, shard)
+        total = None
+        if isinstance(source, list | tuple):
+            total = len(source) if keep is None else sum(1 for spec in source if keep(spec))
         started = time.monotonic()
         counts = dict.fromkeys(Outcome, 0)
         skipped = 0
@@ -253,7 +267,9 @@ class BulkRunner:
                 return await (resume if unsettled else fresh)(spec)
 
         try:
-            await fan_out(source, work=work, emit=emit, concurrency=concurrency, prepare=prepare)
+            await fan_out(
+                source, work=work, emit=emit, concurrency=concurrency, prepare=prepare, keep=keep
+            )
         except BaseException:
             if journal is not None:  # the job's own failure stands; unwritten lines are logged
                 await journal.aclose(check=False)
@@ -268,12 +284,15 @@ class BulkRunner:
         concurrency: object,
         on_progress: object,
         journal: object,
-    ) -> None:
-        """What every helper takes besides its items, checked before the job starts."""
+        shard: object,
+    ) -> Shard | None:
+        """What every helper takes besides its items, checked before the job starts (answers
+        the shard, read)."""
         check_source(job.source, source)
         check_concurrency(concurrency)
         check_callable("on_progress", on_progress, optional=True)
         check_target("journal", journal)
+        return as_shard("shard", shard)
 
     async def _report(
         self,
@@ -283,10 +302,11 @@ class BulkRunner:
         on_progress: ProgressHook | None,
         journal: JournalTarget | None,
         report: BulkReport[S, R] | None,
+        shard: Shard | str | None,
     ) -> BulkReport[S, R]:
         # The caller may pass the report in: cancelled, the job re-raises the cancellation (as
         # asyncio expects), and that report still accounts for every item it reached.
-        self._check_options(job, source, concurrency, on_progress, journal)
+        part = self._check_options(job, source, concurrency, on_progress, journal, shard)
         check_instance("report", report, BulkReport, optional=True)
         report = BulkReport() if report is None else report
         started = time.monotonic()
@@ -295,7 +315,7 @@ class BulkRunner:
             report.add(item)
 
         try:
-            await self._run(job, source, concurrency, on_progress, journal, sink)
+            await self._run(job, source, concurrency, on_progress, journal, sink, part)
         except StoreError as journal_failed:
             if report.total:  # lines lost at the end: the items' outcomes stand, handed over
                 journal_failed.report = report
@@ -311,8 +331,9 @@ class BulkRunner:
         concurrency: int,
         on_progress: ProgressHook | None,
         journal: JournalTarget | None,
+        shard: Shard | str | None,
     ) -> AsyncIterator[ItemResult[S, R]]:
-        self._check_options(job, source, concurrency, on_progress, journal)
+        part = self._check_options(job, source, concurrency, on_progress, journal, shard)
         # A small queue: a slow consumer slows the job down instead of piling up results.
         queue: asyncio.Queue[ItemResult[S, R] | None] = asyncio.Queue(maxsize=concurrency)
         consumer_gone = asyncio.Event()
@@ -324,7 +345,7 @@ class BulkRunner:
 
         async def produce() -> None:
             try:
-                await self._run(job, source, concurrency, on_progress, journal, sink)
+                await self._run(job, source, concurrency, on_progress, journal, sink, part)
             except asyncio.CancelledError:
                 raise
             except BaseException:
@@ -386,6 +407,7 @@ class Bulk(BulkRunner):
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
         journal: JournalTarget | None = None,
+        shard: Shard | str | None = None,
         check_batch: bool = True,
         report: BulkReport[NewContract, CreatedContract] | None = None,
     ) -> BulkReport[NewContract, CreatedContract]:
@@ -395,9 +417,11 @@ class Bulk(BulkRunner):
         overlapping on a private key), whose memory grows with the batch; the server still
         refuses both. ``report``: a ``BulkReport`` to fill, yours to read even when the job is
         cancelled (it then accounts for every item reached, and the cancellation propagates).
+        ``shard``: run only that part of ``specs`` (the others' items are left out of the
+        report entirely; see the module's docstring), the same on every helper.
         """
         job = self._contract_job(check_batch)
-        return await self._report(job, specs, concurrency, on_progress, journal, report)
+        return await self._report(job, specs, concurrency, on_progress, journal, report, shard)
 
     def stream_create_contracts(
         self,
@@ -406,11 +430,12 @@ class Bulk(BulkRunner):
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
         journal: JournalTarget | None = None,
+        shard: Shard | str | None = None,
         check_batch: bool = True,
     ) -> AsyncIterator[ItemResult[NewContract, CreatedContract]]:
         """Like ``create_contracts``, but yields each item's result as it finishes."""
         job = self._contract_job(check_batch)
-        return self._stream(job, specs, concurrency, on_progress, journal)
+        return self._stream(job, specs, concurrency, on_progress, journal, shard)
 
     def _update_job(self) -> Job[tuple[str, ContractUpdate], None]:
         client = self._client
@@ -433,12 +458,12 @@ class Bulk(BulkRunner):
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
         journal: JournalTarget | None = None,
+        shard: Shard | str | None = None,
         report: BulkReport[tuple[str, ContractUpdate], None] | None = None,
     ) -> BulkReport[tuple[str, ContractUpdate], None]:
         """Apply ``(contract object id, ContractUpdate)`` pairs; report every item."""
-        return await self._report(
-            self._update_job(), updates, concurrency, on_progress, journal, report
-        )
+        job = self._update_job()
+        return await self._report(job, updates, concurrency, on_progress, journal, report, shard)
 
     def stream_update_contracts(
         self,
@@ -447,9 +472,11 @@ class Bulk(BulkRunner):
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
         journal: JournalTarget | None = None,
+        shard: Shard | str | None = None,
     ) -> AsyncIterator[ItemResult[tuple[str, ContractUpdate], None]]:
         """Like ``update_contracts``, but yields each item's result as it finishes."""
-        return self._stream(self._update_job(), updates, concurrency, on_progress, journal)
+        job = self._update_job()
+        return self._stream(job, updates, concurrency, on_progress, journal, shard)
 
     def _delete_job(self, cancellation: bool) -> Job[str, None]:
         check_bool("cancellation", cancellation)
@@ -475,11 +502,12 @@ class Bulk(BulkRunner):
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
         journal: JournalTarget | None = None,
+        shard: Shard | str | None = None,
         report: BulkReport[str, None] | None = None,
     ) -> BulkReport[str, None]:
         """Delete contracts by object id (a contract already gone counts as deleted)."""
         job = self._delete_job(cancellation)
-        return await self._report(job, ids, concurrency, on_progress, journal, report)
+        return await self._report(job, ids, concurrency, on_progress, journal, report, shard)
 
     def stream_delete_contracts(
         self,
@@ -489,10 +517,11 @@ class Bulk(BulkRunner):
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
         journal: JournalTarget | None = None,
+        shard: Shard | str | None = None,
     ) -> AsyncIterator[ItemResult[str, None]]:
         """Like ``delete_contracts``, but yields each item's result as it finishes."""
         job = self._delete_job(cancellation)
-        return self._stream(job, ids, concurrency, on_progress, journal)
+        return self._stream(job, ids, concurrency, on_progress, journal, shard)
 
     # -- keys ----------------------------------------------------------------------------------
 
@@ -521,10 +550,12 @@ class Bulk(BulkRunner):
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
         journal: JournalTarget | None = None,
+        shard: Shard | str | None = None,
         report: BulkReport[NewKey, CreatedKey] | None = None,
     ) -> BulkReport[NewKey, CreatedKey]:
         """Add every key of ``specs``, each exactly once; report every item."""
-        return await self._report(self._key_job(), specs, concurrency, on_progress, journal, report)
+        job = self._key_job()
+        return await self._report(job, specs, concurrency, on_progress, journal, report, shard)
 
     def stream_create_keys(
         self,
@@ -533,9 +564,25 @@ class Bulk(BulkRunner):
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
         journal: JournalTarget | None = None,
+        shard: Shard | str | None = None,
     ) -> AsyncIterator[ItemResult[NewKey, CreatedKey]]:
         """Like ``create_keys``, but yields each item's result as it finishes."""
-        return self._stream(self._key_job(), specs, concurrency, on_progress, journal)
+        job = self._key_job()
+        return self._stream(job, specs, concurrency, on_progress, journal, shard)
+
+
+def _owned_by(job: Job[S, R], shard: Shard) -> Callable[[S], bool]:
+    """Whether an item is ``shard``'s: by the hash of its journal key, as the CLI splits a file.
+    An item whose key cannot be read (it fails its own checks) is shard 1's, reported once."""
+
+    def owns(spec: S) -> bool:
+        try:
+            job.validate(spec)
+        except LivionKeyError:
+            return shard.index == 1
+        return shard.owns(job.key(spec))
+
+    return owns
 
 
 def _call_hook(hook: ProgressHook, progress: BulkProgress) -> None:

@@ -96,6 +96,7 @@ def _start(
             specs,
             concurrency=args.concurrency,
             journal=args.journal_target,
+            shard=args.shard,
             on_progress=on_progress,
             report=report,
             **{name: option(args) for name, option in extra.items()},
@@ -263,11 +264,9 @@ async def _bulk(client: LivionKeyClient, args: argparse.Namespace) -> int:
         )
         return 1
     prepared = await kind.prepare(client, rows)
-    if args.shard is not None:
-        owns = args.shard.owns
+    if args.shard is not None:  # the helper splits the items; the rows settled here split alike
         prepared = Prepared(
-            [spec for spec in prepared.specs if owns(kind.label(spec))],
-            [target for target in prepared.gone if owns(target.label)],
+            prepared.specs, [target for target in prepared.gone if args.shard.owns(target.label)]
         )
     report: BulkReport[Any, Any]
     journal_failed: StoreError | None = None
@@ -276,7 +275,7 @@ async def _bulk(client: LivionKeyClient, args: argparse.Namespace) -> int:
             lambda on_progress, report: kind.start(
                 client, prepared.specs, args, on_progress, report
             ),
-            total=len(prepared.specs),
+            total=len(prepared.specs) if args.shard is None else None,  # the job's progress says
             description=args.what,
             quiet=args.json,
         )
@@ -309,7 +308,7 @@ async def _bulk(client: LivionKeyClient, args: argparse.Namespace) -> int:
 async def run_bulk(
     start: Callable[[ProgressHook, BulkReport[S, Any]], Awaitable[object]],
     *,
-    total: int,
+    total: int | None,
     description: str,
     quiet: bool = False,
 ) -> tuple[BulkReport[S, Any], bool]:

@@ -236,6 +236,7 @@ def _rich_progress(total: int | None, description: str) -> Iterator[Update]:
     def update(state: BulkProgress) -> None:
         progress.update(
             task,
+            total=total if state.total is None else state.total,  # a shard's part, say
             completed=state.done - state.not_attempted,
             failed=state.failed,
             extra=_cli_plain.progress_extra(state),

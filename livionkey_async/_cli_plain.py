@@ -81,7 +81,8 @@ def progress(total: int | None, description: str) -> Iterator[Callable[[BulkProg
     drawn = [0.0]
 
     def update(state: BulkProgress) -> None:
-        of = "?" if total is None else str(total)
+        whole = total if state.total is None else state.total  # a shard's part, say
+        of = "?" if whole is None else str(whole)
         text = (
             f"{description} {state.done - state.not_attempted}/{of} {state.failed} failed"
             f"{progress_extra(state)} {state.rate:.1f}/s"

@@ -20,7 +20,14 @@ import asyncio
 import contextlib
 import enum
 import logging
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+)
 from typing import Generic, TypeVar
 
 import attrs
@@ -123,23 +130,24 @@ async def fan_out(
     emit: Emit[S, R],
     concurrency: int,
     prepare: Prepare[S, R] | None = None,
+    keep: Callable[[S], bool] | None = None,
 ) -> None:
     """Run ``work`` over every item of ``source``, at most ``concurrency`` at once.
 
     ``await prepare(index, spec)`` runs first, in input order, and may settle an item without work
     (a local validation failure, a journal hit) by returning its result. ``emit`` receives every
-    item's result exactly once.
+    item's result exactly once. ``keep``: only the items it is true of are the job's (the others
+    are passed over without a result, and still count in the indices).
     """
-    items = aiter_source(source)
+    items = _numbered(source, keep)
     pending: dict[asyncio.Task[R | Settled[R]], tuple[int, S]] = {}
     fatal: LivionKeyError | None = None
-    index = 0
     preparing: tuple[int, S] | None = None  # pulled, not yet handed to work
     try:
         while True:
             while fatal is None and len(pending) < concurrency:
                 try:
-                    spec = await anext(items)
+                    index, spec = await anext(items)
                 except StopAsyncIteration:
                     break
                 preparing = (index, spec)
@@ -152,7 +160,6 @@ async def fan_out(
                         log.warning("stopping the batch: %s", type(fatal).__name__)
                 else:
                     pending[asyncio.ensure_future(work(spec))] = (index, spec)
-                index += 1
             if not pending:
                 break
             done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
@@ -167,17 +174,16 @@ async def fan_out(
                         result = attrs.evolve(result, outcome=Outcome.NOT_ATTEMPTED)
                 await emit(result)
         if fatal is not None:
-            await _name_the_rest(items, index, emit, fatal)
+            await _name_the_rest(items, emit, fatal)
     except asyncio.CancelledError:
         give_up_at = asyncio.get_running_loop().time() + CANCEL_BUDGET
         await _settle_in_flight(pending, emit)
         if preparing is not None:
             await emit(ItemResult(preparing[0], preparing[1], Outcome.NOT_ATTEMPTED))
-            index = preparing[0] + 1
         # Name the items never pulled, as far as the source yields them promptly.
         with contextlib.suppress(TimeoutError, asyncio.CancelledError):
             async with asyncio.timeout_at(give_up_at):
-                await _name_the_rest(items, index, emit, None)
+                await _name_the_rest(items, emit, None)
         raise
     finally:
         if pending:  # the job itself failed: no work outlives it
@@ -185,18 +191,32 @@ async def fan_out(
                 task.cancel()
             await asyncio.wait(pending, timeout=CANCEL_GRACE)
         with contextlib.suppress(Exception):
-            await items.aclose()  # type: ignore[attr-defined]
+            await items.aclose()
+
+
+async def _numbered(
+    source: Source[S], keep: Callable[[S], bool] | None
+) -> AsyncGenerator[tuple[int, S]]:
+    """The job's items with their positions in ``source`` (those ``keep`` passes over count)."""
+    index = 0
+    items = aiter_source(source)
+    try:
+        async for spec in items:
+            if keep is None or keep(spec):
+                yield index, spec
+            index += 1
+            if index % 256 == 0:
+                await asyncio.sleep(0)  # a plain iterable never suspends: let others in
+    finally:
+        await items.aclose()  # type: ignore[attr-defined]
 
 
 async def _name_the_rest(
-    items: AsyncIterator[S], index: int, emit: Emit[S, R], error: LivionKeyError | None
+    items: AsyncIterator[tuple[int, S]], emit: Emit[S, R], error: LivionKeyError | None
 ) -> None:
-    """Report every item not pulled yet as not attempted, letting the loop breathe meanwhile."""
-    async for spec in items:
+    """Report every item not pulled yet as not attempted."""
+    async for index, spec in items:
         await emit(ItemResult(index, spec, Outcome.NOT_ATTEMPTED, error=error))
-        index += 1
-        if index % 256 == 0:
-            await asyncio.sleep(0)  # a plain iterable never suspends: let others (and timeouts) in
 
 
 async def _settle_in_flight(

@@ -15,6 +15,9 @@ what each job is:
   the item fails as unknown, and the journal remembers it, so a rerun looks for it (among every
   contract now) before creating it. Two specs of one batch that one contract could match both
   are refused, since nobody could tell their contracts apart.
+
+Every helper takes ``shard=`` as V1's do (``"2/4"`` or ``Shard(2, 4)``: the part of the items
+whose journal key the shard owns; the other parts' items are left out of the report entirely).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from .._errors import AmbiguousOutcomeError, DuplicateContractError, NotFoundErr
 from .._exactly_once import ExactlyOnce
 from .._fanout import ItemResult, Outcome, Settled, Source
 from .._journal import Journal, JournalTarget
+from .._shard import Shard
 from ._models import (
     IloqKeyContract,
     MechanicalKeyContract,
@@ -181,6 +185,7 @@ class V2Bulk(BulkRunner):
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
         journal: JournalTarget | None = None,
+        shard: Shard | str | None = None,
         check_batch: bool = True,
         report: BulkReport[NewIloqKeyContract, IloqKeyContract] | None = None,
     ) -> BulkReport[NewIloqKeyContract, IloqKeyContract]:
@@ -194,7 +199,7 @@ class V2Bulk(BulkRunner):
         when cancelled.
         """
         job = self._iloq_job(check_batch)
-        return await self._report(job, specs, concurrency, on_progress, journal, report)
+        return await self._report(job, specs, concurrency, on_progress, journal, report, shard)
 
     def stream_create_iloq_contracts(
         self,
@@ -203,11 +208,12 @@ class V2Bulk(BulkRunner):
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
         journal: JournalTarget | None = None,
+        shard: Shard | str | None = None,
         check_batch: bool = True,
     ) -> AsyncIterator[ItemResult[NewIloqKeyContract, IloqKeyContract]]:
         """Like ``create_iloq_contracts``, but yields each item's result as it finishes."""
         job = self._iloq_job(check_batch)
-        return self._stream(job, specs, concurrency, on_progress, journal)
+        return self._stream(job, specs, concurrency, on_progress, journal, shard)
 
     # -- mechanical ----------------------------------------------------------------------------
 
@@ -256,13 +262,14 @@ class V2Bulk(BulkRunner):
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
         journal: JournalTarget | None = None,
+        shard: Shard | str | None = None,
         check_batch: bool = True,
         report: BulkReport[NewMechanicalKeyContract, MechanicalKeyContract] | None = None,
     ) -> BulkReport[NewMechanicalKeyContract, MechanicalKeyContract]:
         """Create every mechanical key contract of ``specs`` exactly once, by its ``id``
         (required). ``check_batch=False`` skips the check that no id appears twice."""
         job = self._mechanical_job(check_batch)
-        return await self._report(job, specs, concurrency, on_progress, journal, report)
+        return await self._report(job, specs, concurrency, on_progress, journal, report, shard)
 
     def stream_create_mechanical_contracts(
         self,
@@ -271,11 +278,12 @@ class V2Bulk(BulkRunner):
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
         journal: JournalTarget | None = None,
+        shard: Shard | str | None = None,
         check_batch: bool = True,
     ) -> AsyncIterator[ItemResult[NewMechanicalKeyContract, MechanicalKeyContract]]:
         """Like ``create_mechanical_contracts``, but yields each item's result as it finishes."""
         job = self._mechanical_job(check_batch)
-        return self._stream(job, specs, concurrency, on_progress, journal)
+        return self._stream(job, specs, concurrency, on_progress, journal, shard)
 
     # -- cancelling ----------------------------------------------------------------------------
 
@@ -304,12 +312,13 @@ class V2Bulk(BulkRunner):
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
         journal: JournalTarget | None = None,
+        shard: Shard | str | None = None,
         report: BulkReport[str, None] | None = None,
     ) -> BulkReport[str, None]:
         """Cancel iLOQ contracts by id (one already gone counts as cancelled; one whose key is
         out fails with ``ContractInUseError``)."""
         job = self._delete_job("iloq", self._client.iloq.contracts.delete)
-        return await self._report(job, ids, concurrency, on_progress, journal, report)
+        return await self._report(job, ids, concurrency, on_progress, journal, report, shard)
 
     async def delete_mechanical_contracts(
         self,
@@ -318,8 +327,9 @@ class V2Bulk(BulkRunner):
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressHook | None = None,
         journal: JournalTarget | None = None,
+        shard: Shard | str | None = None,
         report: BulkReport[str, None] | None = None,
     ) -> BulkReport[str, None]:
         """Cancel mechanical contracts by id, as ``delete_iloq_contracts``."""
         job = self._delete_job("mechanical", self._client.mechanical.contracts.delete)
-        return await self._report(job, ids, concurrency, on_progress, journal, report)
+        return await self._report(job, ids, concurrency, on_progress, journal, report, shard)

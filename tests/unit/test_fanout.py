@@ -204,3 +204,67 @@ async def test_cancelling_over_an_endless_plain_iterable_returns_promptly() -> N
         with pytest.raises(asyncio.CancelledError):
             await job
     assert named >= 4
+
+
+async def test_items_keep_passes_over_get_no_result_on_any_path_and_indices_stay() -> None:
+    def mine(item: int) -> bool:
+        return item % 3 == 0
+
+    async def work(item: int) -> int:
+        if item == 30:
+            raise LoginError("refused", status=400)
+        await asyncio.sleep(0)
+        return item
+
+    seen: list[ItemResult[int, int]] = []
+
+    async def emit(result: ItemResult[int, int]) -> None:
+        seen.append(result)
+
+    # Worked, then stopped by a fatal error: the rest named not attempted, only the kept ones.
+    await fan_out(range(100), work=work, emit=emit, concurrency=2, keep=mine)
+    assert sorted(r.index for r in seen) == [i for i in range(100) if mine(i)]
+    assert all(r.spec == r.index for r in seen)
+    assert any(r.outcome is Outcome.SUCCEEDED for r in seen)
+    assert any(r.outcome is Outcome.NOT_ATTEMPTED for r in seen)
+
+    # Cancelled: in flight and never pulled, only the kept ones.
+    seen.clear()
+    started = asyncio.Event()
+
+    async def hang(item: int) -> int:
+        started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    job = asyncio.ensure_future(fan_out(range(50), work=hang, emit=emit, concurrency=2, keep=mine))
+    await started.wait()
+    job.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    assert sorted(r.index for r in seen) == [i for i in range(50) if mine(i)]
+
+
+async def test_cancelling_while_passing_over_an_endless_plain_iterable_returns_promptly() -> None:
+    def endless() -> Iterator[int]:
+        i = 0
+        while True:
+            yield i
+            i += 1
+
+    async def work(item: int) -> int:
+        raise AssertionError("unreachable: no item is kept")
+
+    async def emit(result: ItemResult[int, int]) -> None:
+        raise AssertionError("unreachable: no item is kept")
+
+    job = asyncio.ensure_future(
+        fan_out(endless(), work=work, emit=emit, concurrency=4, keep=lambda _: False)
+    )
+    for _ in range(10):  # it passes over items now, and lets the loop in every 256 of them
+        await asyncio.sleep(0)
+    assert not job.done()
+    job.cancel()
+    async with asyncio.timeout(5):
+        with pytest.raises(asyncio.CancelledError):
+            await job
