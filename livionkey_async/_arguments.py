@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -23,6 +23,7 @@ from ._shard import Shard
 __all__ = [
     "as_ids",
     "as_shard",
+    "as_texts",
     "check_aware",
     "check_bool",
     "check_callable",
@@ -85,6 +86,19 @@ def as_ids(name: str, value: object) -> tuple[str, ...]:
     for item in ids:
         check_id(name, item)
     return ids  # type: ignore[return-value]  # each one checked to be a str
+
+
+def as_texts(name: str, value: object) -> tuple[str, ...]:
+    """One string or an iterable of them (keys to accept, say), each non-empty valid text."""
+    if isinstance(value, str):
+        texts: tuple[object, ...] = (value,)
+    elif isinstance(value, Iterable) and not isinstance(value, bytes | bytearray | Mapping):
+        texts = tuple(value)
+    else:
+        raise ValidationError(f"{name} must be a string or several, not {type_name(value)}")
+    for text in texts:
+        check_text(name, text, required=True)
+    return texts  # type: ignore[return-value]  # each one checked to be a str
 
 
 def check_bool(name: str, value: object, *, optional: bool = False) -> None:

@@ -35,7 +35,13 @@ from yarl import URL
 from ._errors import LoginError, TransportError
 from ._models import LoginResult
 
-__all__ = ["DEFAULT_TOKEN_LIFETIME", "Authenticator", "BearerAuth", "TokenHolder"]
+__all__ = [
+    "DEFAULT_TOKEN_LIFETIME",
+    "Authenticator",
+    "BearerAuth",
+    "TokenHolder",
+    "token_lifetime",
+]
 
 log = logging.getLogger("livionkey_async.auth")
 
@@ -178,18 +184,7 @@ class TokenHolder:
             raise
         finally:
             self._task = None
-        lifetime = DEFAULT_TOKEN_LIFETIME
-        if result.expiration_time is not None:
-            lifetime = result.expiration_time.timestamp() - wall_started
-            if not 0 < lifetime <= DEFAULT_TOKEN_LIFETIME + _EXPIRY_TOLERANCE:
-                # Our wall clock disagrees with the server's (a fresh token cannot be expired,
-                # and Livion's live one hour): trust the documented hour, not the skew.
-                log.warning("token expiry %.0fs away by our clock: assuming one hour", lifetime)
-            # An HTTP-date has whole seconds, and our clock is not the server's: an expiry a
-            # moment past the hour is an ordinary login, read as the documented hour.
-            lifetime = (
-                min(lifetime, DEFAULT_TOKEN_LIFETIME) if lifetime > 0 else DEFAULT_TOKEN_LIFETIME
-            )
+        lifetime = token_lifetime(result, wall_started)
         # A short-lived token shrinks the margins, so it is not refreshed on every request.
         soft = min(self._refresh_margin, lifetime / 4)
         hard = min(30.0, soft / 2)
@@ -199,6 +194,21 @@ class TokenHolder:
         self._hard_at = self._expires_at - hard
         log.debug("logged in: token valid for %.1fs, refresh %.1fs before expiry", lifetime, soft)
         return result.token
+
+
+def token_lifetime(result: LoginResult, now: float) -> float:
+    """Seconds the token of ``result`` lives from ``now`` (the wall clock when it was asked
+    for): its ``expirationTime``, within Livion's documented hour."""
+    if result.expiration_time is None:
+        return DEFAULT_TOKEN_LIFETIME
+    lifetime = result.expiration_time.timestamp() - now
+    if not 0 < lifetime <= DEFAULT_TOKEN_LIFETIME + _EXPIRY_TOLERANCE:
+        # Our wall clock disagrees with the server's (a fresh token cannot be expired, and
+        # Livion's live one hour): trust the documented hour, not the skew.
+        log.warning("token expiry %.0fs away by our clock: assuming one hour", lifetime)
+    # An HTTP-date has whole seconds, and our clock is not the server's: an expiry a moment
+    # past the hour is an ordinary login, read as the documented hour.
+    return min(lifetime, DEFAULT_TOKEN_LIFETIME) if lifetime > 0 else DEFAULT_TOKEN_LIFETIME
 
 
 class Authenticator(Protocol):

@@ -28,6 +28,7 @@ items would run again).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -281,11 +282,13 @@ class Journal:
         if torn:
             file.write("\n")  # end the line a crash left half-written
         if self._header_needed:
-            file.write(self._header() + "\n")
+            file.write(self._header + "\n")
             self._header_needed = False
         return file
 
+    @functools.cached_property
     def _header(self) -> str:
+        """The first line of this journal (its salt is fixed once it is open)."""
         assert self._salt is not None
         return json.dumps({"journal": _FORMAT, "salt": self._salt.hex()})
 
@@ -299,7 +302,7 @@ class Journal:
             return
         lines = list(self._pending)
         try:
-            await self._backend.append(lines, header=self._header())
+            await self._backend.append(lines, header=self._header)
         except StoreError as exc:
             if self._retry_at == -math.inf:
                 log.warning(

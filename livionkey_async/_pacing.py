@@ -65,7 +65,14 @@ from typing import Any
 from ._errors import RateLimitedError, TransportError
 from ._ratelimit_headers import RateLimitHint
 
-__all__ = ["Pacer", "closed_while_waiting", "past_deadline", "paused_too_long", "sleep_unless"]
+__all__ = [
+    "Pacer",
+    "Sleepers",
+    "closed_while_waiting",
+    "past_deadline",
+    "paused_too_long",
+    "sleep_unless",
+]
 
 log = logging.getLogger("livionkey_async.pacing")
 
@@ -152,6 +159,40 @@ async def sleep_unless(
     finally:
         sleeper.cancel()
     return wake.done()
+
+
+class Sleepers:
+    """The requests of one pacer sleeping until their slots, woken all at once when the plan
+    changes (a pause, a new rate) and, for good, when the client closes."""
+
+    __slots__ = ("_woken", "closed")
+
+    def __init__(self) -> None:
+        self._woken: asyncio.Future[None] | None = None
+        self.closed = False
+
+    async def sleep(self, sleep: Callable[[float], Awaitable[None]], delay: float) -> bool:
+        """Sleep ``delay`` with ``sleep``, or less if woken meanwhile (``True``); the closed
+        client's ``TransportError`` once it is closed."""
+        woken = False
+        if not self.closed:
+            future = self._woken
+            if future is None or future.done():
+                future = self._woken = asyncio.get_running_loop().create_future()
+            woken = await sleep_unless(sleep, delay, future)
+        if self.closed:
+            raise closed_while_waiting()
+        return woken
+
+    def wake(self) -> None:
+        """Every sleeper wakes now (to take a new slot)."""
+        if self._woken is not None and not self._woken.done():
+            self._woken.set_result(None)
+
+    def close(self) -> None:
+        """Every sleeper wakes now, and every later one at once, with ``TransportError``."""
+        self.closed = True
+        self.wake()
 
 
 class _RateFinder:
@@ -271,7 +312,6 @@ class Pacer:
         "_burst",
         "_ceiling",
         "_clock",
-        "_closed",
         "_congestion_events",
         "_default_pause",
         "_finder",
@@ -291,9 +331,9 @@ class Pacer:
         "_planned_rate",
         "_prev_tat",
         "_quota_rate",
-        "_replanned",
         "_sent_tat",
         "_sleep",
+        "_sleepers",
         "_spread_rate",
         "_spread_until",
         "_successes",
@@ -349,9 +389,8 @@ class Pacer:
         self._sent_tat = -math.inf
         self._last_slot = math.nan
         self._generation = 0
-        self._replanned: asyncio.Future[None] | None = None
+        self._sleepers = Sleepers()
         self._waiters = 0
-        self._closed = False
         self._pause_until = -math.inf
         self._paused_seconds = 0.0
         # What the server let through, and whether the pacer or the callers set the pace.
@@ -467,23 +506,15 @@ class Pacer:
     async def _wait(self, delay: float) -> None:
         """Sleep ``delay``, or less if the plan changes meanwhile (a pause, a new rate);
         ``TransportError`` once the client is closed."""
-        if not self._closed:
-            replanned = self._replanned
-            if replanned is None or replanned.done():
-                replanned = self._replanned = asyncio.get_running_loop().create_future()
-            await sleep_unless(self._sleep, delay, replanned)
-        if self._closed:
-            raise closed_while_waiting()
+        await self._sleepers.sleep(self._sleep, delay)
 
     def close(self) -> None:
         """The client closes: every waiter wakes and gets ``TransportError`` at once."""
-        self._closed = True
-        if self._replanned is not None and not self._replanned.done():
-            self._replanned.set_result(None)
+        self._sleepers.close()
 
     def open(self) -> None:
         """The client is entered again: requests may wait for their slots again."""
-        self._closed = False
+        self._sleepers.closed = False
 
     def on_success(self, sent_at: float, hint: RateLimitHint | None = None) -> None:
         """The request let out at ``sent_at`` got an answer that was not a 429."""
@@ -544,8 +575,7 @@ class Pacer:
     def _replan(self, now: float) -> None:
         """Make every waiter take a new slot (after a pause, at a new rate)."""
         self._generation += 1
-        if self._replanned is not None and not self._replanned.done():
-            self._replanned.set_result(None)  # wake every waiter to take a new slot
+        self._sleepers.wake()  # every waiter takes a new slot
         rate = self._planned_rate = self._effective(now)
         interval = 0.0 if rate is None else 1.0 / rate
         self._tat = max(self._pause_until, self._last_sent + interval)

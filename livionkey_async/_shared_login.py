@@ -26,7 +26,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from ._auth import DEFAULT_TOKEN_LIFETIME, BearerAuth, TokenHolder
+from ._auth import BearerAuth, TokenHolder, token_lifetime
 from ._errors import StoreError
 from ._models import LoginResult
 from ._shared import StoreHealth, TokenCache
@@ -131,11 +131,7 @@ class SharedLogin:
 
     def _expiry(self, result: LoginResult) -> float:
         now = self._wall()
-        latest = now + DEFAULT_TOKEN_LIFETIME
-        if result.expiration_time is None:
-            return latest
-        expires = result.expiration_time.timestamp()
-        return min(expires, latest) if expires > now else latest
+        return now + token_lifetime(result, now)
 
 
 class SharedBearerAuth(BearerAuth):

@@ -29,7 +29,14 @@ import time
 from collections.abc import Awaitable, Callable
 
 from ._errors import StoreError
-from ._pacing import Pacer, closed_while_waiting, past_deadline, paused_too_long, sleep_unless
+from ._pacing import (
+    Pacer,
+    Sleepers,
+    closed_while_waiting,
+    past_deadline,
+    paused_too_long,
+    sleep_unless,
+)
 from ._ratelimit_headers import RateLimitHint
 from ._shared import Grant, RateBudget, StoreHealth
 
@@ -85,11 +92,10 @@ class SharedPacer:
         self._grant: Grant | None = None
         self._offset = 0.0  # store clock minus ours
         self._pause_until = -math.inf  # our clock
-        self._replanned: asyncio.Future[None] | None = None
+        self._sleepers = Sleepers()
         self._reports: set[asyncio.Task[None]] = set()
         self._turn = asyncio.Lock()  # one reservation at a time
         self._queued = 0  # calls waiting for their turn (a released turn may be theirs already)
-        self._closed = False
         self._generations: dict[float, int] = {}  # sent_at -> generation of its slot (recent)
 
     def __repr__(self) -> str:
@@ -176,7 +182,9 @@ class SharedPacer:
                     raise
         finally:
             self._queued -= 1
-        if self._closed:  # the turns still queued all end here, one after the other, at once
+        if (
+            self._sleepers.closed
+        ):  # the turns still queued all end here, one after the other, at once
             turn.release()
             raise closed_while_waiting()
 
@@ -253,14 +261,13 @@ class SharedPacer:
     def close(self) -> None:
         """The client closes: every waiter (for a slot, a pause or its turn) gets
         ``TransportError`` at once."""
-        self._closed = True
-        self._wake()
+        self._sleepers.close()
         if self._local is not None:
             self._local.close()
 
     def open(self) -> None:
         """The client is entered again: requests may wait again."""
-        self._closed = False
+        self._sleepers.closed = False
         if self._local is not None:
             self._local.open()
 
@@ -336,7 +343,7 @@ class SharedPacer:
         learnt = self._learnt_hint()
         hint = None if learnt is None or grant is None else learnt / share
         self._local = self._make_local(ceiling, hint)
-        if self._closed:
+        if self._sleepers.closed:
             self._local.close()
         log.debug("pacing locally: ceiling %s, starting at %s (1/%d)", ceiling, hint, share)
 
@@ -344,24 +351,12 @@ class SharedPacer:
         until = self._clock() + min(max(seconds, 0.0), self._max_retry_after)
         if until > self._pause_until:
             self._pause_until = until
-            self._wake()  # the waiters' slots are void
-
-    def _wake(self) -> None:
-        if self._replanned is not None and not self._replanned.done():
-            self._replanned.set_result(None)
+            self._sleepers.wake()  # the waiters' slots are void
 
     async def _wait(self, delay: float) -> bool:
         """Sleep ``delay``; ``True`` if woken early by a pause of our own; ``TransportError``
         once the client is closed."""
-        woken = False
-        if not self._closed:
-            replanned = self._replanned
-            if replanned is None or replanned.done():
-                replanned = self._replanned = asyncio.get_running_loop().create_future()
-            woken = await sleep_unless(self._sleep, delay, replanned)
-        if self._closed:
-            raise closed_while_waiting()
-        return woken
+        return await self._sleepers.sleep(self._sleep, delay)
 
     def _report(self, call: Awaitable[Grant]) -> None:
         async def report() -> None:

@@ -44,6 +44,7 @@ import attrs
 from tenacity import AsyncRetrying, RetryCallState, wait_random_exponential
 from yarl import URL
 
+from ._arguments import check_number
 from ._auth import Authenticator
 from ._errors import (
     AmbiguousOutcomeError,
@@ -143,8 +144,7 @@ class Deadline:
     __slots__ = ("_seconds", "_token", "_transport")
 
     def __init__(self, transport: Transport, seconds: float) -> None:
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
-            raise ValidationError("deadline: seconds must be a positive number")
+        check_number("seconds", seconds, positive=True)
         self._transport = transport
         self._seconds = float(seconds)
         self._token: Any = None

@@ -35,7 +35,14 @@ from typing import TYPE_CHECKING, Final, TypeVar
 
 import attrs
 
-from .._arguments import check_callable, check_int, check_number, check_text
+from .._arguments import (
+    as_texts,
+    check_callable,
+    check_int,
+    check_methods,
+    check_number,
+    check_text,
+)
 from .._errors import LivionKeyError, ValidationError
 from .._events import Event, WebhookEvent
 from ._dedupe import Claim, DedupeStore, InMemoryDedupeStore
@@ -47,7 +54,6 @@ from ._signing import (
     Secrets,
     header,
     signing_keys,
-    texts,
     verify_api_key,
     verify_signature,
 )
@@ -133,18 +139,13 @@ class WebhookReceiver:
         )
         self._api_keys: list[str] = []
         if api_key is not None:
-            self._api_keys = list(
-                texts("api_key", [api_key] if isinstance(api_key, str) else api_key)
-            )
+            self._api_keys = list(as_texts("api_key", api_key))
         if not self._keys and not self._api_keys:
             raise ValidationError("a WebhookReceiver needs a signing_secret or an api_key")
-        if not all(self._api_keys):
-            raise ValidationError("an empty api_key would accept anyone")
         check_text("api_key_header", api_key_header, required=True)
-        if not isinstance(dedupe, bool) and not all(
-            callable(getattr(dedupe, method, None)) for method in ("claim", "complete", "release")
-        ):
-            raise ValidationError("dedupe must be True, False or a DedupeStore")
+        if not isinstance(dedupe, bool):
+            methods = ("claim", "complete", "release")
+            check_methods("dedupe", dedupe, methods, "True, False or a DedupeStore")
         check_int("max_body_size", max_body_size, low=1)
         check_int("queue_size", queue_size, low=1)
         check_number("tolerance", tolerance)

@@ -20,7 +20,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from .._arguments import check_callable, check_int, check_number, check_text, type_name
+from .._arguments import as_texts, check_callable, check_int, check_number, check_text, type_name
 from .._errors import ValidationError
 from ._errors import WebhookVerificationError
 
@@ -32,7 +32,6 @@ __all__ = [
     "new_message_id",
     "sign",
     "signing_keys",
-    "texts",
     "verify_api_key",
     "verify_signature",
 ]
@@ -200,8 +199,8 @@ def verify_api_key(
     match, for rotation); raise :class:`WebhookVerificationError` if it is missing or wrong."""
     _check_headers(headers)
     check_text("header_name", header_name, required=True)
-    expected = list(texts("api_key", [api_key] if isinstance(api_key, str) else api_key))
-    if not expected or not all(expected):
+    expected = list(as_texts("api_key", api_key))
+    if not expected:
         raise ValidationError("api_key must name at least one non-empty key")
     given = header(headers, header_name.lower())
     if not given:
@@ -230,16 +229,6 @@ def _check_headers(headers: object) -> None:
 def _check_body(body: object) -> None:
     if not isinstance(body, bytes | bytearray | memoryview):
         raise ValidationError(f"body must be the raw bytes, not {type(body).__name__}")
-
-
-def texts(name: str, values: object) -> tuple[str, ...]:
-    """Several strings (a list of keys), each checked."""
-    if isinstance(values, str | Mapping) or not isinstance(values, Iterable):
-        raise ValidationError(f"{name} must be a string or several, not {type(values).__name__}")
-    texts = tuple(values)
-    for text in texts:
-        check_text(name, text, required=True)
-    return texts
 
 
 def _digest(value: str) -> bytes:
