@@ -148,7 +148,7 @@ async def test_a_call_queued_for_its_turn_gives_up_at_its_deadline_and_at_close(
         if seconds > 0.3:  # the far slot: held until the test closes the pacer
             held.set()
             await asyncio.Event().wait()
-        await asyncio.sleep(seconds)
+        await asyncio.sleep(0)  # a short wait (the queued call's deadline) passes at once
 
     pacer = _pacer(store, 2.0, sleep=sleep)  # slots 0.5 s apart
     async with asyncio.timeout(GUARD):
@@ -170,7 +170,11 @@ async def test_a_call_arriving_as_the_turn_passes_on_still_keeps_its_deadline(
     """The turn is released to a queued call that has not run yet: a call arriving in that
     moment finds the turn free but not its own, queues, and must still give up at its deadline
     (not wait for the queued call's slot)."""
-    pacer = _pacer(store, 2.0)
+
+    async def instantly(_: float) -> None:  # the arriving call's wait for its deadline
+        await asyncio.sleep(0)
+
+    pacer = _pacer(store, 2.0, sleep=instantly)
     go = asyncio.Event()
     await pacer._take_turn(None)  # "A" holds the turn
     queued_holds = asyncio.Event()
